@@ -1,0 +1,37 @@
+"""CivitAI Identify: a ComfyUI custom node pack that identifies model files on CivitAI.
+
+ComfyUI imports this file with importlib under the pack's folder name. Importing it must
+stay cheap and side-effect free (no file IO, no scanning): the nodes are built lazily in
+``comfy_entrypoint`` and the HTTP routes are attached only when ComfyUI's PromptServer is
+running. Any failure is logged in one line and never stops ComfyUI from starting.
+"""
+
+import logging
+
+__version__ = "0.1.0"
+WEB_DIRECTORY = "./web"
+
+_log = logging.getLogger(__name__)
+
+
+async def comfy_entrypoint():
+    """V3 entry point: ComfyUI awaits this to get the extension listing the nodes."""
+    from .nodes.comfy_nodes import CivitaiIdentifyExtension
+
+    return CivitaiIdentifyExtension()
+
+
+def _attach_to_comfyui() -> None:
+    try:
+        from .nodes.comfy_glue import attach
+    except ImportError:  # the glue module is optional while the pack is being built
+        return
+    try:
+        attach()
+    except Exception as exc:  # noqa: BLE001 - ComfyUI must start whatever happens here
+        _log.error("CivitAI Identify: routes not registered: %s: %s", type(exc).__name__, exc)
+
+
+_attach_to_comfyui()
+
+__all__ = ["WEB_DIRECTORY", "comfy_entrypoint"]
