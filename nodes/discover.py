@@ -1,0 +1,156 @@
+"""List model files under category folders: the scanner's first step, without hashing.
+
+Symlinks are followed; a directory is never walked twice (its (dev, ino) is remembered), so
+a symlink loop ends with a "skipped" entry instead of recursion. A file reachable from two
+categories (ComfyUI registers ``models/clip`` under both ``clip`` and ``text_encoders``) is
+listed once, under the first. Nothing here raises for a bad entry: it goes to ``skipped``.
+
+Names that are not valid UTF-8 (possible on Linux) are skipped with a sentence: records,
+SQLite and JSON need real text, and a lossy name could not be mapped back to the file.
+"""
+
+import errno
+import logging
+import os
+import stat
+from dataclasses import dataclass, field
+
+from .paths import is_model_file
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One model file: ``name`` is relative to its folder root, with forward slashes."""
+
+    folder: str
+    name: str
+    path: str
+    st: os.stat_result
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass
+class Listing:
+    entries: list[Entry] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    #: directory path → the names in it (lets sidecar checks avoid extra stat calls)
+    dir_names: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: folder roots that were actually walked, per category
+    roots: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _printable(path: str) -> str:
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # surrogateescape'd bytes from a non-UTF-8 file name
+        return False
+    return True
+
+
+def list_models(folders: dict[str, list[str]], cancel=None) -> Listing:
+    """Walk ``{category: [dirs]}`` and return every model file once.
+
+    A directory that is itself the root of another category is left to that category, so
+    ``other`` (the whole models dir in the CLI) only gets files outside the known folders.
+    """
+    listing = Listing()
+    all_roots = {}
+    for category, dirs in folders.items():
+        for d in dirs:
+            try:
+                all_roots.setdefault(_dir_key(d), category)
+            except OSError:
+                pass
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
+    for category, dirs in folders.items():
+        for root in dirs:
+            root = os.path.abspath(root)
+            try:
+                key = _dir_key(root)
+            except OSError as exc:
+                listing.skipped.append(Skipped(_printable(root), f"folder not readable: {exc}"))
+                continue
+            listing.roots.setdefault(category, []).append(root)
+            others = {k for k, c in all_roots.items() if k != key}
+            _walk(listing, category, root, root, key, (), seen_dirs, seen_files, others, cancel)
+    return listing
+
+
+def _dir_key(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", path)
+    return (st.st_dev, st.st_ino)
+
+
+def _walk(listing, category, root, directory, key, ancestors, seen_dirs, seen_files, others,
+          cancel):
+    if key in ancestors:
+        listing.skipped.append(Skipped(_printable(directory), "symlink loop (directory skipped)"))
+        return
+    if key in seen_dirs:
+        _log.debug("already listed: %s", _printable(directory))
+        return
+    seen_dirs.add(key)
+    ancestors = (*ancestors, key)
+    try:
+        with os.scandir(directory) as it:
+            items = list(it)
+    except OSError as exc:
+        listing.skipped.append(Skipped(_printable(directory), f"folder not readable: {exc}"))
+        return
+    listing.dir_names[directory] = frozenset(e.name for e in items)
+    subdirs = []
+    for item in sorted(items, key=lambda e: e.name):
+        if cancel is not None and cancel():
+            return
+        try:
+            st = item.stat()  # follows symlinks
+        except OSError as exc:
+            if item.is_symlink():
+                reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
+                if is_model_file(item.name) or exc.errno == errno.ELOOP:
+                    listing.skipped.append(Skipped(_printable(item.path), reason))
+            elif is_model_file(item.name):
+                listing.skipped.append(Skipped(_printable(item.path), f"not readable: {exc}"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            subdirs.append((item, (st.st_dev, st.st_ino)))
+            continue
+        if not stat.S_ISREG(st.st_mode) or not is_model_file(item.name):
+            continue
+        if not _is_utf8(item.name) or not _is_utf8(directory):
+            listing.skipped.append(
+                Skipped(_printable(item.path), "file name is not valid UTF-8; rename it to scan it")
+            )
+            continue
+        if st.st_size == 0:
+            listing.skipped.append(Skipped(item.path, "empty file (0 bytes)"))
+            continue
+        fkey = (st.st_dev, st.st_ino)
+        if fkey in seen_files:
+            _log.debug("already listed (hard link, symlink or shared folder): %s", item.path)
+            continue
+        seen_files.add(fkey)
+        name = os.path.relpath(item.path, root).replace(os.sep, "/")
+        listing.entries.append(Entry(category, name, item.path, st))
+    for item, sub_key in subdirs:
+        if sub_key in others:
+            continue  # the root of another category: listed there
+        _walk(listing, category, root, item.path, sub_key, ancestors, seen_dirs, seen_files,
+              others, cancel)

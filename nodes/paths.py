@@ -1,0 +1,117 @@
+"""Where things live: model extensions, ComfyUI's model folder names, the default database.
+
+Pure constants and small functions; no ComfyUI import (``default_db_path`` asks ComfyUI's
+``folder_paths`` only if it is already loaded).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+#: Extensions of files that can be model weights (lower case, with the dot).
+MODEL_EXTENSIONS = frozenset(
+    {
+        ".safetensors",
+        ".sft",
+        ".ckpt",
+        ".pt",
+        ".pt2",
+        ".pth",
+        ".bin",
+        ".gguf",
+        ".onnx",
+        ".pkl",
+        ".engine",
+        ".llamafile",
+    }
+)
+
+#: Folder names ComfyUI (and popular node packs) register under ``models/``. A file under
+#: one of these subfolders gets that name as its category; anything else is ``other``.
+COMFY_FOLDER_NAMES = (
+    "checkpoints",
+    "loras",
+    "vae",
+    "vae_approx",
+    "text_encoders",
+    "clip",
+    "clip_vision",
+    "diffusion_models",
+    "unet",
+    "controlnet",
+    "t2i_adapter",
+    "embeddings",
+    "upscale_models",
+    "latent_upscale_models",
+    "hypernetworks",
+    "style_models",
+    "gligen",
+    "photomaker",
+    "diffusers",
+    "model_patches",
+    "audio_encoders",
+    "animatediff_models",
+    "animatediff_motion_lora",
+    "ipadapter",
+    "instantid",
+    "insightface",
+    "facerestore_models",
+    "sams",
+    "ultralytics",
+    "LLM",
+)
+
+OTHER = "other"
+
+
+def is_model_file(name: str) -> bool:
+    """True when ``name`` ends with a model extension (case-insensitive)."""
+    return os.path.splitext(name)[1].lower() in MODEL_EXTENSIONS
+
+
+def folders_for_directory(root: str | os.PathLike) -> dict[str, list[str]]:
+    """The CLI's view of a ``models`` directory: ``{category: [dirs]}``.
+
+    Subfolders named like a ComfyUI folder become that category (matched case-insensitively,
+    the name kept as ComfyUI spells it); ``root`` itself is ``other`` and the scanner skips
+    the known subfolders while walking it, so files directly in ``root`` and in unknown
+    subfolders end up in ``other``.
+    """
+    root = os.path.abspath(root)
+    known = {name.lower(): name for name in COMFY_FOLDER_NAMES}
+    folders: dict[str, list[str]] = {}
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        entries = []
+    for entry in entries:
+        category = known.get(entry.name.lower())
+        if category and entry.is_dir():
+            folders.setdefault(category, []).append(entry.path)
+    folders[OTHER] = [root]
+    return folders
+
+
+def default_db_path() -> Path:
+    """The store's SQLite file: ``CIVITAI_IDENTIFY_DB`` if set, else under ComfyUI's user
+    directory when ComfyUI is running, else under the user's cache directory."""
+    env = os.environ.get("CIVITAI_IDENTIFY_DB")
+    if env:
+        return Path(env).expanduser()
+    folder_paths = sys.modules.get("folder_paths")
+    get_user_dir = getattr(folder_paths, "get_user_directory", None)
+    if get_user_dir is not None:
+        try:
+            return Path(get_user_dir()) / "civitai-identify" / "civitai-identify.sqlite3"
+        except Exception:  # noqa: BLE001 - fall back to the cache dir whatever ComfyUI does
+            pass
+    return _user_cache_dir() / "civitai-identify" / "civitai-identify.sqlite3"
+
+
+def _user_cache_dir() -> Path:
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+        return Path(base)
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
