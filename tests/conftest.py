@@ -3,6 +3,8 @@
 import pytest
 from packload import load_pack
 
+pytest_plugins = ["fake_civitai"]  # the fake CivitAI server fixture (tests/fake_civitai.py)
+
 
 @pytest.fixture(scope="session")
 def pack():
