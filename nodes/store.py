@@ -1,0 +1,294 @@
+"""ModelStore: the files the scanner saw and what CivitAI said about their SHA256.
+
+Two tables (see docs/data-flow.md): ``files`` keyed by absolute path, and ``lookups`` keyed
+by SHA256, so a moved or duplicated file shares its lookup. Every write is one explicit
+transaction: a crash loses at most the write in flight. The store is used from one thread
+(the event loop's, or the CLI's); SQLite's WAL lets other connections read meanwhile.
+"""
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+
+from .store_db import connect_db
+from .store_records import (
+    RECORD_COLUMNS,
+    RECORD_FROM,
+    iso,
+    like_pattern,
+    row_to_record,
+    search_text,
+    utc_now,
+)
+from .store_schema import migrate, transaction
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_UNKNOWN_RETRY_DAYS = 7.0
+STATUSES = ("identified", "unknown", "error", "pending", "not_checked")
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """What the scanner needs to know about a file it saw before."""
+
+    path: str
+    folder: str
+    name: str
+    identity: tuple  # (dev, ino, size, mtime_ns)
+    hashes: dict | None
+    file_error: str | None
+    missing: bool
+
+    @property
+    def sha256(self) -> str | None:
+        return (self.hashes or {}).get("SHA256")
+
+
+@dataclass(frozen=True)
+class FileUpdate:
+    """One file as seen by a scan (``hashes`` None when it could not be hashed)."""
+
+    path: str
+    folder: str
+    name: str
+    identity: tuple
+    hashes: dict | None = None
+    file_error: str | None = None
+
+
+class ModelStore:
+    """Records of model files. ``unknown_retry_days``: how long a hash CivitAI does not
+    know is left alone before it is asked again (``retry_unknown`` overrides)."""
+
+    def __init__(self, db_path, *, unknown_retry_days: float = DEFAULT_UNKNOWN_RETRY_DAYS):
+        self.db_path = os.fspath(db_path)
+        self.unknown_retry_days = unknown_retry_days
+        self._conn = connect_db(self.db_path)
+        self._conn.create_function("py_lower", 1, _lower, deterministic=True)
+        migrate(self._conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- files -------------------------------------------------------------------------
+    def known_files(self) -> dict[str, FileRow]:
+        """Every file row by path (one query; a re-scan compares identities in memory)."""
+        rows = self._conn.execute(
+            "SELECT path, folder, name, dev, ino, size, mtime_ns, hashes, file_error, missing "
+            "FROM files"
+        )
+        return {
+            r[0]: FileRow(
+                r[0],
+                r[1],
+                r[2],
+                (r[3], r[4], r[5], r[6]),
+                json.loads(r[7]) if r[7] else None,
+                r[8],
+                bool(r[9]),
+            )
+            for r in rows
+        }
+
+    def save_files(self, updates: list[FileUpdate], now: float | None = None) -> None:
+        """Insert or refresh files seen by a scan (clears ``missing``, keeps ``first_seen``)."""
+        stamp = iso(now or utc_now())
+        params = [
+            (
+                u.path,
+                u.folder,
+                u.name,
+                *u.identity,
+                (u.hashes or {}).get("SHA256"),
+                json.dumps(u.hashes) if u.hashes else None,
+                u.file_error,
+                stamp,
+                stamp,
+            )
+            for u in updates
+        ]
+        with transaction(self._conn):
+            self._conn.executemany(
+                "INSERT INTO files (path, folder, name, dev, ino, size, mtime_ns, sha256, "
+                "hashes, file_error, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(path) DO UPDATE SET folder=excluded.folder, name=excluded.name, "
+                "dev=excluded.dev, ino=excluded.ino, size=excluded.size, "
+                "mtime_ns=excluded.mtime_ns, sha256=excluded.sha256, hashes=excluded.hashes, "
+                "file_error=excluded.file_error, missing=0, last_seen=excluded.last_seen",
+                params,
+            )
+
+    def touch_files(self, paths: list[str], now: float | None = None) -> None:
+        """Unchanged files seen again: only ``last_seen`` moves (and ``missing`` clears)."""
+        stamp = iso(now or utc_now())
+        with transaction(self._conn):
+            self._conn.executemany(
+                "UPDATE files SET last_seen = ?, missing = 0 WHERE path = ?",
+                [(stamp, p) for p in paths],
+            )
+
+    def mark_missing(self, paths: list[str]) -> None:
+        """Files no longer on disk: kept with their status, hidden from default listings."""
+        with transaction(self._conn):
+            self._conn.executemany(
+                "UPDATE files SET missing = 1 WHERE path = ?", [(p,) for p in paths]
+            )
+
+    def set_pending(self, sha256s, pending: bool = True) -> None:
+        with transaction(self._conn):
+            if not pending and sha256s is None:
+                self._conn.execute("UPDATE files SET pending = 0 WHERE pending = 1")
+                return
+            self._conn.executemany(
+                "UPDATE files SET pending = ? WHERE sha256 = ?",
+                [(int(pending), s) for s in sha256s],
+            )
+
+    def get_file(self, folder: str, name: str) -> FileRow | None:
+        """The present file registered as ``folder``/``name`` (most recently seen first)."""
+        r = self._conn.execute(
+            "SELECT path, folder, name, dev, ino, size, mtime_ns, hashes, file_error, missing "
+            "FROM files WHERE folder = ? AND name = ? ORDER BY missing, last_seen DESC LIMIT 1",
+            (folder, name),
+        ).fetchone()
+        if r is None:
+            return None
+        return FileRow(
+            r[0],
+            r[1],
+            r[2],
+            (r[3], r[4], r[5], r[6]),
+            json.loads(r[7]) if r[7] else None,
+            r[8],
+            bool(r[9]),
+        )
+
+    # -- lookups -----------------------------------------------------------------------
+    def lookup_states(self) -> dict[str, tuple[str, str | None]]:
+        """SHA256 → (status, retry_after) for every lookup done so far."""
+        rows = self._conn.execute("SELECT sha256, status, retry_after FROM lookups")
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def save_outcome(
+        self,
+        sha256: str,
+        status: str,
+        civitai_info: dict | None = None,
+        error: str | None = None,
+        *,
+        error_kind: str | None = None,
+        matched_by: str | None = None,
+        now: float | None = None,
+    ) -> None:
+        """Record what CivitAI (or a sidecar) said about ``sha256`` and clear ``pending``.
+
+        ``error`` never replaces a previous identified/unknown answer (an outage is not news
+        about the model); ``unknown`` never replaces ``identified``; unknowns get
+        ``retry_after`` = now + ``unknown_retry_days``.
+        """
+        if status not in ("identified", "unknown", "error"):
+            raise ValueError(f"unexpected lookup status {status!r}")
+        sha256 = sha256.upper()
+        now = now or utc_now()
+        retry = iso(now + self.unknown_retry_days * 86400) if status == "unknown" else None
+        if status == "identified" and civitai_info is not None:
+            matched_by = matched_by or civitai_info.get("matched_by")
+        base_model = (civitai_info or {}).get("base_model")
+        info_json = json.dumps(civitai_info) if civitai_info is not None else None
+        with transaction(self._conn):
+            row = self._conn.execute(
+                "SELECT status FROM lookups WHERE sha256 = ?", (sha256,)
+            ).fetchone()
+            old = row[0] if row else None
+            keep = (status == "error" and old in ("identified", "unknown")) or (
+                status == "unknown" and old == "identified"
+            )
+            if keep:
+                self._conn.execute(
+                    "UPDATE lookups SET attempts = attempts + 1 WHERE sha256 = ?", (sha256,)
+                )
+            else:
+                self._conn.execute(
+                    "INSERT INTO lookups (sha256, status, civitai_info, error, error_kind, "
+                    "checked_at, retry_after, matched_by, attempts, base_model, search_text) "
+                    "VALUES (?,?,?,?,?,?,?,?,1,?,?) ON CONFLICT(sha256) DO UPDATE SET "
+                    "status=excluded.status, civitai_info=excluded.civitai_info, "
+                    "error=excluded.error, error_kind=excluded.error_kind, "
+                    "checked_at=excluded.checked_at, retry_after=excluded.retry_after, "
+                    "matched_by=excluded.matched_by, attempts=lookups.attempts + 1, "
+                    "base_model=excluded.base_model, search_text=excluded.search_text",
+                    (
+                        sha256,
+                        status,
+                        info_json,
+                        error if status == "error" else None,
+                        error_kind,
+                        iso(now),
+                        retry,
+                        matched_by,
+                        base_model,
+                        search_text(civitai_info),
+                    ),
+                )
+            self._conn.execute("UPDATE files SET pending = 0 WHERE sha256 = ?", (sha256,))
+
+    # -- records -----------------------------------------------------------------------
+    def list_records(
+        self,
+        q=None,
+        category=None,
+        status=None,
+        base_model=None,
+        include_path=False,
+        include_missing=False,
+    ) -> list[dict]:
+        """Records sorted by folder then name. ``q`` matches (case-insensitively) the file
+        name, model name, version name, tags and trigger words; the other filters are exact
+        (``category`` is the folder name, ``base_model`` CivitAI's string)."""
+        where, params = [], []
+        if not include_missing:
+            where.append("f.missing = 0")
+        if q:
+            where.append(
+                "(py_lower(f.name) LIKE ? ESCAPE '\\' OR l.search_text LIKE ? ESCAPE '\\')"
+            )
+            params += [like_pattern(q)] * 2
+        if category:
+            where.append("f.folder = ?")
+            params.append(category)
+        if base_model:
+            where.append("l.base_model = ? AND l.status = 'identified'")
+            params.append(base_model)
+        sql = f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        if status:
+            sql = f"SELECT * FROM ({sql}) WHERE status = ?"
+            params.append(status)
+        rows = self._conn.execute(sql + " ORDER BY folder, name", params)
+        return [row_to_record(r, include_path) for r in rows]
+
+    def get_record(self, folder: str, name: str, include_path: bool = False) -> dict | None:
+        row = self._conn.execute(
+            f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE f.folder = ? AND f.name = ? "
+            "ORDER BY f.missing, f.last_seen DESC LIMIT 1",
+            (folder, name),
+        ).fetchone()
+        return row_to_record(row, include_path) if row else None
+
+    def counts(self, include_missing: bool = False) -> dict[str, int]:
+        """``{status: n}`` for all five statuses (zeros included)."""
+        where = "" if include_missing else " WHERE f.missing = 0"
+        rows = self._conn.execute(
+            f"SELECT status, COUNT(*) FROM (SELECT {RECORD_COLUMNS} FROM {RECORD_FROM}{where}) "
+            "GROUP BY status"
+        )
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update(dict(rows.fetchall()))
+        return counts
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value

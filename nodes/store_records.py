@@ -1,0 +1,72 @@
+"""Store rows → model records (the shape in DESIGN.md "A model record"), and the small
+helpers the store needs to fill its columns (timestamps, search text)."""
+
+import json
+import time
+from datetime import datetime, timezone
+
+HASH_KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
+
+# The SELECT every record query uses; ``status`` is computed here so filters and counts agree.
+RECORD_COLUMNS = """
+    f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, l.checked_at, l.civitai_info,
+    CASE
+        WHEN f.file_error IS NOT NULL THEN 'error'
+        WHEN f.pending = 1 THEN 'pending'
+        WHEN l.status IS NOT NULL THEN l.status
+        ELSE 'not_checked'
+    END AS status,
+    COALESCE(f.file_error, CASE WHEN l.status = 'error' THEN l.error END) AS error
+"""
+RECORD_FROM = "files AS f LEFT JOIN lookups AS l ON l.sha256 = f.sha256"
+
+
+def utc_now() -> float:
+    return time.time()
+
+
+def iso(ts: float | None) -> str | None:
+    """Seconds since the epoch → ``2026-11-25T14:00:00Z`` (sorts as text)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def full_hashes(hashes: dict | None) -> dict:
+    """Always the six keys; a hash not computed (AutoV3 skipped) or not existing is None."""
+    hashes = hashes or {}
+    return {key: hashes.get(key) for key in HASH_KEYS}
+
+
+def search_text(info: dict | None) -> str | None:
+    """What ``q`` matches besides the file name: model and version names, tags, trigger
+    words; lower-cased once here so the query is a plain LIKE."""
+    if not info:
+        return None
+    parts = [info.get("model_name"), info.get("version_name")]
+    parts += list(info.get("tags") or []) + list(info.get("trained_words") or [])
+    return "\n".join(str(p) for p in parts if p).lower()
+
+
+def row_to_record(row, include_path: bool = False) -> dict:
+    (path, folder, name, size, mtime_ns, hashes, checked_at, info, status, error) = row
+    record = {
+        "folder": folder,
+        "name": name,
+        "size": size,
+        "mtime": mtime_ns / 1e9,
+        "category": folder,
+        "hashes": full_hashes(json.loads(hashes) if hashes else None),
+        "status": status,
+        "error": error if status == "error" else None,
+        "checked_at": checked_at,
+        "civitai_info": json.loads(info) if info and status == "identified" else None,
+    }
+    if include_path:
+        record["path"] = path
+    return record
+
+
+def like_pattern(q: str) -> str:
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
