@@ -1,0 +1,177 @@
+"""Turn what other tools saved next to a model into our ``civitai_info`` (matched_by
+"sidecar"): a CivitAI model-version JSON (Civitai-Helper, SwarmUI, LoRA Manager's "civitai"
+object) or Stability Matrix's ConnectedModelInfo. Every field is read defensively: these
+files are written by many versions of many tools."""
+
+from .store_records import iso, utc_now
+
+try:
+    from ..civitai import category_for_type
+except ImportError:  # civitai/ not exported yet
+
+    def category_for_type(model_type):
+        return "other"
+
+
+WEB = "https://civitai.com"
+
+
+def _list(value) -> list:
+    return [v for v in value if isinstance(v, (str, int, float))] if isinstance(value, list) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _tags(value) -> list[str]:
+    # CivitAI returns tag strings; some dumps have {"name": ...} objects
+    out = []
+    for tag in value if isinstance(value, list) else []:
+        name = tag.get("name") if isinstance(tag, dict) else tag
+        if isinstance(name, str) and name:
+            out.append(name)
+    return out
+
+
+def _images(value) -> list[dict]:
+    images = []
+    for img in value if isinstance(value, list) else []:
+        if isinstance(img, dict) and isinstance(img.get("url"), str):
+            level = img.get("nsfwLevel", img.get("nsfw_level"))
+            images.append(
+                {
+                    "url": img["url"],
+                    "width": _int(img.get("width")),
+                    "height": _int(img.get("height")),
+                    "nsfw_level": _int(level),
+                    "type": img.get("type") if isinstance(img.get("type"), str) else "image",
+                }
+            )
+    return images
+
+
+def _stats(value) -> dict:
+    stats = _dict(value)
+    keys = {
+        "downloadCount": "download_count",
+        "thumbsUpCount": "thumbs_up_count",
+        "thumbsDownCount": "thumbs_down_count",
+        "commentCount": "comment_count",
+        "tippedAmountCount": "tipped_amount_count",
+    }
+    return {snake: _int(stats.get(camel)) for camel, snake in keys.items() if camel in stats}
+
+
+def _creator(value) -> dict | None:
+    creator = _dict(value)
+    if not isinstance(creator.get("username"), str):
+        return None
+    image = creator.get("image")
+    return {"username": creator["username"], "image": image if isinstance(image, str) else None}
+
+
+def _url(model_id, version_id) -> str | None:
+    if model_id is None:
+        return None
+    url = f"{WEB}/models/{model_id}"
+    return url + (f"?modelVersionId={version_id}" if version_id is not None else "")
+
+
+def info_from_version(version: dict, file: dict | None, model: dict | None = None) -> dict:
+    """A CivitAI model-version object (``file`` = the entry of ``files[]`` that matched;
+    ``model`` = a parent model object, when the tool kept one) → civitai_info."""
+    model = {**_dict(version.get("model")), **_dict(model)}
+    file = _dict(file)
+    meta = _dict(file.get("metadata"))
+    model_id = _int(version.get("modelId")) or _int(model.get("id"))
+    version_id = _int(version.get("id"))
+    model_type = model.get("type") if isinstance(model.get("type"), str) else None
+    return {
+        "model_id": model_id,
+        "version_id": version_id,
+        "model_name": model.get("name") if isinstance(model.get("name"), str) else None,
+        "version_name": version.get("name") if isinstance(version.get("name"), str) else None,
+        "type": model_type,
+        "category": category_for_type(model_type),
+        "base_model": version.get("baseModel")
+        if isinstance(version.get("baseModel"), str)
+        else None,
+        "description": model.get("description")
+        if isinstance(model.get("description"), str)
+        else None,
+        "version_description": version.get("description")
+        if isinstance(version.get("description"), str)
+        else None,
+        "creator": _creator(model.get("creator") or version.get("creator")),
+        "tags": _tags(model.get("tags")),
+        "trained_words": [w for w in _list(version.get("trainedWords")) if isinstance(w, str)],
+        "stats": _stats(version.get("stats") or model.get("stats")),
+        "images": _images(version.get("images")),
+        "nsfw": bool(model.get("nsfw", False)),
+        "file": {
+            "name": file.get("name"),
+            "size_kb": file.get("sizeKB"),
+            "format": meta.get("format"),
+            "fp": meta.get("fp"),
+            "primary": bool(file.get("primary", False)),
+        }
+        if file
+        else None,
+        "matched_by": "sidecar",
+        "url": _url(model_id, version_id),
+        "fetched_at": iso(utc_now()),
+    }
+
+
+def info_from_cm_info(cm: dict) -> dict:
+    """Stability Matrix's ConnectedModelInfo (PascalCase keys) → civitai_info."""
+    get = _ci_get(cm)
+    model_id, version_id = _int(get("ModelId")), _int(get("VersionId"))
+    model_type = get("ModelType") if isinstance(get("ModelType"), str) else None
+    meta = _dict(get("FileMetadata"))
+    meta_get = _ci_get(meta)
+    return {
+        "model_id": model_id,
+        "version_id": version_id,
+        "model_name": get("ModelName") if isinstance(get("ModelName"), str) else None,
+        "version_name": get("VersionName") if isinstance(get("VersionName"), str) else None,
+        "type": model_type,
+        "category": category_for_type(model_type),
+        "base_model": get("BaseModel") if isinstance(get("BaseModel"), str) else None,
+        "description": get("ModelDescription")
+        if isinstance(get("ModelDescription"), str)
+        else None,
+        "version_description": get("VersionDescription")
+        if isinstance(get("VersionDescription"), str)
+        else None,
+        "creator": None,
+        "tags": _tags(get("Tags")),
+        "trained_words": [w for w in _list(get("TrainedWords")) if isinstance(w, str)],
+        "stats": _stats({k[0].lower() + k[1:]: v for k, v in _dict(get("Stats")).items()}),
+        "images": [],
+        "nsfw": bool(get("Nsfw") or False),
+        "file": {
+            "name": None,
+            "size_kb": None,
+            "format": meta_get("Format"),
+            "fp": meta_get("Fp"),
+            "primary": True,
+        }
+        if meta
+        else None,
+        "matched_by": "sidecar",
+        "url": _url(model_id, version_id),
+        "fetched_at": iso(utc_now()),
+    }
+
+
+def _ci_get(obj: dict):
+    """Case-insensitive key access (Stability Matrix has written both PascalCase and
+    camelCase over time)."""
+    lowered = {k.lower(): v for k, v in obj.items() if isinstance(k, str)}
+    return lambda key: lowered.get(key.lower())
