@@ -1,4 +1,36 @@
 """File → CivitAI's six hashes in one read, and a cache that remembers them.
 
-Pure and synchronous: no network, no asyncio, no ComfyUI.
+Pure and synchronous: no network, no asyncio, no ComfyUI. Importing this package does no
+work: the names below are loaded from their modules on first use.
 """
+
+import importlib
+
+_EXPORTS = {
+    "HASH_NAMES": "engine",
+    "HashResult": "engine",
+    "hash_file": "engine",
+    "FileIdentity": "identity",
+    "file_identity": "identity",
+    "HashCache": "cache",
+    "connect_db": "db",
+    "HashingError": "errors",
+    "FileReadError": "errors",
+    "FileChangedError": "errors",
+    "HashCancelledError": "errors",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

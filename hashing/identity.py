@@ -1,0 +1,62 @@
+"""A file's identity: the stat key under which its hashes are cached."""
+
+import errno
+import os
+import stat
+from typing import NamedTuple
+
+from .errors import FileReadError
+
+
+class FileIdentity(NamedTuple):
+    """(device, inode, size, mtime in ns). Unchanged identity ⇒ unchanged content, for
+    the purpose of the cache: a rename keeps it, a rewrite or replacement changes it."""
+
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def from_stat(cls, st: os.stat_result) -> "FileIdentity":
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read_error(path, exc: OSError) -> FileReadError:
+    """Translate an ``OSError`` from stat/open/read into a sentence naming the file."""
+    if isinstance(exc, FileNotFoundError):
+        reason = "the file does not exist"
+    elif isinstance(exc, IsADirectoryError):
+        reason = "it is a directory, not a file"
+    elif isinstance(exc, PermissionError):
+        reason = "permission denied"
+    elif exc.errno == errno.ELOOP:
+        reason = "too many levels of symbolic links"
+    else:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+    return FileReadError(f"Cannot read '{os.fspath(path)}': {reason}.", path, exc.errno)
+
+
+def check_regular(path, st: os.stat_result) -> None:
+    """Raise ``FileReadError`` unless ``st`` describes a regular file."""
+    if stat.S_ISREG(st.st_mode):
+        return
+    if stat.S_ISDIR(st.st_mode):
+        raise FileReadError(
+            f"Cannot hash '{os.fspath(path)}': it is a directory, not a file.", path, errno.EISDIR
+        )
+    raise FileReadError(
+        f"Cannot hash '{os.fspath(path)}': it is not a regular file (a pipe, socket or device).",
+        path,
+    )
+
+
+def file_identity(path: str | os.PathLike) -> FileIdentity:
+    """Stat ``path`` (following symlinks). Raises ``FileReadError`` for a missing,
+    unreadable or non-regular file."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise read_error(path, exc) from exc
+    check_regular(path, st)
+    return FileIdentity.from_stat(st)
