@@ -1,0 +1,160 @@
+"""One HTTP call to CivitAI, spaced, retried, logged; the token only for the API origin."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from .config import Settings
+from .constants import (
+    MAX_BACKOFF,
+    MAX_REDIRECTS,
+    RATE_LIMIT_ATTEMPTS,
+    RATE_LIMIT_BACKOFF,
+    TRANSIENT_ATTEMPTS,
+    TRANSIENT_BACKOFF,
+    USER_AGENT,
+)
+from .errors import (
+    BadResponseError,
+    CivitaiError,
+    CivitaiNetworkError,
+    CivitaiTimeoutError,
+    CloudflareError,
+    RateLimitedError,
+)
+from .limiter import SpacingLimiter
+from .responses import parse_response
+
+log = logging.getLogger(__name__)
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class HttpCaller:
+    """Makes requests to the configured API. Every request waits its turn on ``limiter``;
+    backoff pauses use ``limiter.sleep`` (so a fake clock covers them too).
+
+    The aiohttp session is created on first use, on the running loop, unless one is given
+    (a given session is never closed here). ``calls`` counts HTTP requests sent.
+    """
+
+    def __init__(self, settings: Settings, limiter: SpacingLimiter, session=None):
+        self.settings = settings
+        self.limiter = limiter
+        self.calls = 0
+        self._session: aiohttp.ClientSession | None = session
+        self._own_session = session is None
+
+    def url(self, path: str) -> URL:
+        return URL(self.settings.api_base + "/" + path.lstrip("/"))
+
+    def headers_for(self, url: URL) -> dict[str, str]:
+        """Request headers; ``Authorization`` only when ``url`` is on the API base's origin."""
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if self.settings.token and str(url.origin()) == self.settings.origin:
+            headers["Authorization"] = f"Bearer {self.settings.token}"
+        return headers
+
+    async def request_json(
+        self,
+        method: str,
+        url: URL,
+        *,
+        json: Any = None,
+        note: str = "",
+        describe: Callable[[Any], str] | None = None,
+    ) -> Any:
+        """The decoded JSON answer, after retries; raises a CivitaiError otherwise.
+
+        ``note`` (e.g. "100 hashes") and ``describe(data)`` (e.g. "72 found, 28 unknown")
+        only enrich the one INFO log line written per HTTP request.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._once(method, url, json, note, describe)
+            except CivitaiError as exc:
+                delay = retry_delay(exc, attempt)
+                if delay is None:
+                    raise
+                log.warning("%s; retry %d in %.0f s", exc, attempt, delay)
+                await self.limiter.sleep(delay)
+
+    async def _once(self, method, url, json, note, describe) -> Any:
+        what = f"{method} {url.path}" + (f" ({note})" if note else "")
+        async with self.limiter:
+            for _ in range(MAX_REDIRECTS + 1):
+                headers = self.headers_for(url)  # recomputed per hop: the token stays home
+                started = time.monotonic()
+                status, ctype, text, extra = await self._send(method, url, json, headers, what)
+                took = time.monotonic() - started
+                if status not in _REDIRECTS or not extra.get("Location"):
+                    break
+                log.info("%s → HTTP %d redirect in %.2f s", what, status, took)
+                url = url.join(URL(extra["Location"]))
+                what = f"{method} {url.path}"
+            else:
+                raise BadResponseError("CivitAI redirected too many times.", status=status)
+        try:
+            data = parse_response(status, ctype, text, extra, token_sent="Authorization" in headers)
+        except CivitaiError as exc:
+            log.info("%s → HTTP %d %s in %.2f s", what, status, exc.kind, took)
+            raise
+        summary = f", {describe(data)}" if describe is not None else ""
+        log.info("%s → HTTP %d%s in %.2f s", what, status, summary, took)
+        return data
+
+    async def _send(self, method, url, json, headers, what):
+        """One HTTP request → (status, content type, body text, {Retry-After, Location})."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        timeout = aiohttp.ClientTimeout(total=self.settings.timeout)
+        self.calls += 1
+        started = time.monotonic()
+        try:
+            async with self._session.request(
+                method, url, json=json, headers=headers, timeout=timeout, allow_redirects=False
+            ) as resp:
+                body = await resp.read()
+                extra = {k: resp.headers.get(k, "") for k in ("Retry-After", "Location")}
+                return resp.status, resp.content_type, body.decode("utf-8", "replace"), extra
+        except asyncio.TimeoutError as exc:
+            log.info("%s → timeout after %.1f s", what, time.monotonic() - started)
+            raise CivitaiTimeoutError(
+                f"CivitAI did not answer within {self.settings.timeout:g} s."
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            log.info("%s → %s after %.1f s", what, type(exc).__name__, time.monotonic() - started)
+            raise CivitaiNetworkError(
+                f"Could not reach CivitAI ({type(exc).__name__}); check the connection."
+            ) from exc
+
+    async def close(self) -> None:
+        if self._session is not None and self._own_session:
+            await self._session.close()
+        self._session = None
+
+
+def retry_delay(exc: CivitaiError, attempt: int) -> float | None:
+    """Seconds to wait before attempt ``attempt + 1``, or None to give up now."""
+    if isinstance(exc, RateLimitedError):
+        if attempt >= RATE_LIMIT_ATTEMPTS:
+            return None
+        if exc.retry_after is not None:
+            return exc.retry_after if exc.retry_after <= MAX_BACKOFF else None
+        return min(RATE_LIMIT_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF)
+    transient = not isinstance(exc, (CloudflareError, BadResponseError)) and exc.kind in (
+        "server_error", "timeout", "network",
+    )  # fmt: skip
+    if isinstance(exc, CloudflareError) and exc.status is not None:
+        transient = exc.status == 429 or exc.status >= 500
+    if not transient or attempt >= TRANSIENT_ATTEMPTS:
+        return None
+    return min(TRANSIENT_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF)

@@ -1,0 +1,157 @@
+"""build_civitai_info: CivitAI version (+ parent model) JSON → the pack's ``civitai_info``.
+
+Defensive by design: fields come and go in CivitAI's answers, so a missing field becomes
+None or [] and an unknown one is ignored. Every key of the DESIGN.md shape is always there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from .types import category_for_type
+
+# Older answers carry images[].nsfw as a string; newer ones a bit-flag nsfwLevel.
+_OLD_NSFW = {"none": 1, "soft": 2, "mature": 4, "x": 8}
+_STATS = {
+    "downloadCount": "download_count",
+    "thumbsUpCount": "thumbs_up_count",
+    "thumbsDownCount": "thumbs_down_count",
+    "commentCount": "comment_count",
+    "tippedAmountCount": "tipped_amount_count",
+    "rating": "rating",
+}
+
+
+def build_civitai_info(
+    version: dict,
+    model: dict | None,
+    matched_by: str,
+    *,
+    matched_hash: str | None = None,
+    web_base: str = "https://civitai.com",
+    now: datetime | None = None,
+) -> dict:
+    """The ``civitai_info`` dict for ``version`` (a model-version object) and its parent
+    ``model`` (from ``/models``; None when that call failed: tags [], creator None, …).
+
+    ``matched_hash`` picks the file whose hashes contain it; otherwise the primary file.
+    """
+    version = _dict(version)
+    model = _dict(model)
+    short = _dict(version.get("model"))  # the version's own {name, type, nsfw, poi}
+    model_id = _int(version.get("modelId")) or _int(model.get("id"))
+    version_id = _int(version.get("id"))
+    model_type = _str(model.get("type")) or _str(short.get("type"))
+    nsfw = model.get("nsfw") if isinstance(model.get("nsfw"), bool) else short.get("nsfw")
+    url = None
+    if model_id is not None:
+        url = f"{web_base}/models/{model_id}"
+        if version_id is not None:
+            url += f"?modelVersionId={version_id}"
+    return {
+        "model_id": model_id,
+        "version_id": version_id,
+        "model_name": _str(model.get("name")) or _str(short.get("name")),
+        "version_name": _str(version.get("name")),
+        "type": model_type,
+        "category": category_for_type(model_type),
+        "base_model": _str(version.get("baseModel")),
+        "description": _str(model.get("description")),
+        "version_description": _str(version.get("description")),
+        "creator": _creator(model.get("creator")),
+        "tags": _tags(model.get("tags")),
+        "trained_words": [w for w in _list(version.get("trainedWords")) if isinstance(w, str)],
+        "stats": _stats(model.get("stats") if model else version.get("stats")),
+        "images": [_image(i) for i in _list(version.get("images")) if isinstance(i, dict)],
+        "nsfw": bool(nsfw),
+        "file": _file(_list(version.get("files")), matched_hash),
+        "matched_by": matched_by,
+        "url": url,
+        "fetched_at": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _creator(creator: Any) -> dict | None:
+    if not isinstance(creator, dict) or not _str(creator.get("username")):
+        return None
+    return {"username": creator["username"], "image": _str(creator.get("image"))}
+
+
+def _tags(tags: Any) -> list[str]:
+    out = []
+    for tag in _list(tags):
+        name = tag.get("name") if isinstance(tag, dict) else tag  # old answers: {"name": …}
+        if isinstance(name, str) and name:
+            out.append(name)
+    return out
+
+
+def _stats(stats: Any) -> dict:
+    stats = _dict(stats)
+    out = {key: _number(stats.get(src)) for src, key in _STATS.items() if src != "rating"}
+    if _number(stats.get("rating")) is not None:
+        out["rating"] = stats["rating"]
+    return out
+
+
+def _image(image: dict) -> dict:
+    level = image.get("nsfwLevel")
+    if not isinstance(level, int) or isinstance(level, bool):
+        old = image.get("nsfw")
+        level = _OLD_NSFW.get(old.lower()) if isinstance(old, str) else None
+        if level is None and isinstance(old, bool):
+            level = 4 if old else 1
+    return {
+        "url": _str(image.get("url")),
+        "width": _int(image.get("width")),
+        "height": _int(image.get("height")),
+        "nsfw_level": level,
+        "type": _str(image.get("type")) or "image",
+    }
+
+
+def _file(files: list, matched_hash: str | None) -> dict | None:
+    files = [f for f in files if isinstance(f, dict)]
+    chosen = None
+    if matched_hash:
+        wanted = matched_hash.upper()
+        chosen = next(
+            (f for f in files if any(
+                isinstance(v, str) and v.upper() == wanted
+                for v in _dict(f.get("hashes")).values()
+            )),
+            None,
+        )  # fmt: skip
+    chosen = chosen or next((f for f in files if f.get("primary") is True), None)
+    chosen = chosen or (files[0] if files else None)
+    if chosen is None:
+        return None
+    meta = _dict(chosen.get("metadata"))
+    return {
+        "name": _str(chosen.get("name")),
+        "size_kb": _number(chosen.get("sizeKB")),
+        "format": _str(meta.get("format")),
+        "fp": _str(meta.get("fp")),
+        "primary": chosen.get("primary") is True,
+    }
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> int | float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -1,0 +1,92 @@
+"""Pure helpers: map CivitAI's bulk answers back to the hashes asked (no I/O)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .responses import expect
+
+_SHA256 = re.compile(r"^[0-9A-F]{64}$")
+_HEX = re.compile(r"^[0-9A-F]{6,64}$")
+# Hash kinds by length, for when the answer does not show which file hash matched.
+_KIND_BY_LENGTH = {8: "CRC32", 10: "AutoV2", 12: "AutoV3", 64: "SHA256"}
+
+
+def normalize(hash_: Any) -> str:
+    return hash_.strip().upper() if isinstance(hash_, str) else ""
+
+
+def is_sha256(norm: str) -> bool:
+    """64 hex digits. (A BLAKE3 has the same form: the client treats it as a SHA256.)"""
+    return bool(_SHA256.match(norm))
+
+
+def is_hash(norm: str) -> bool:
+    return bool(_HEX.match(norm))
+
+
+@dataclass
+class BulkAnswer:
+    """``found``: SHA256 → version; ``archived``: version id → entry with ``files: []``;
+    ``bad``: entries that were not version objects (then a miss is not proof of unknown)."""
+
+    found: dict[str, dict] = field(default_factory=dict)
+    archived: dict[int, dict] = field(default_factory=dict)
+    bad: int = 0
+
+
+def map_bulk(batch: list[str], data: Any) -> BulkAnswer:
+    """Map a POST /model-versions/by-hash answer onto ``batch`` (normalised SHA256s).
+
+    One entry per matching FILE: a version may appear twice, and a hash in two versions
+    comes back twice. The lowest version id wins (CivitAI's oldest; deterministic).
+    """
+    wanted = set(batch)
+    answer = BulkAnswer()
+    for entry in expect(data, list, "the bulk lookup answer"):
+        files = entry.get("files") if isinstance(entry, dict) else None
+        if not _is_id(entry, "id") or not isinstance(files, list):
+            answer.bad += 1
+            continue
+        if not files:
+            answer.archived[entry["id"]] = entry  # archived model: mapped via by-hash/ids
+        for file in files:
+            hashes = file.get("hashes") if isinstance(file, dict) else None
+            sha = normalize(hashes.get("SHA256")) if isinstance(hashes, dict) else ""
+            if sha in wanted:
+                best = answer.found.get(sha)
+                if best is None or entry["id"] < best["id"]:
+                    answer.found[sha] = entry
+    return answer
+
+
+def map_ids(data: Any) -> dict[str, int]:
+    """POST /model-versions/by-hash/ids answer → SHA256 → version id (lowest id wins)."""
+    out: dict[str, int] = {}
+    for row in expect(data, list, "the hash-to-id answer"):
+        if _is_id(row, "modelVersionId") and isinstance(row.get("hash"), str):
+            sha = normalize(row["hash"])
+            out[sha] = min(out.get(sha, row["modelVersionId"]), row["modelVersionId"])
+    return out
+
+
+def models_by_id(data: Any) -> dict[int, dict]:
+    """GET /models?ids= answer → model id → model (entries without an id are skipped)."""
+    items = expect(data, dict, "the models answer").get("items")
+    return {m["id"]: m for m in expect(items, list, "the models list") if _is_id(m, "id")}
+
+
+def matched_kind(version: dict, norm: str) -> str:
+    """Which of the version's file hashes equals ``norm`` (e.g. "AutoV3")."""
+    for file in version.get("files") or []:
+        hashes = file.get("hashes") if isinstance(file, dict) else None
+        for kind, value in (hashes or {}).items():
+            if normalize(value) == norm:
+                return kind
+    return _KIND_BY_LENGTH.get(len(norm), "AutoV2")
+
+
+def _is_id(obj: Any, key: str) -> bool:
+    return isinstance(obj, dict) and isinstance(obj.get(key), int) and obj[key] >= 0

@@ -1,0 +1,110 @@
+"""The one place where an HTTP answer from CivitAI becomes data or an exception (sans-I/O)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from .errors import (
+    AuthError,
+    BadResponseError,
+    CivitaiError,
+    CloudflareError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+)
+
+
+def parse_response(
+    status: int, content_type: str, text: str, headers: Mapping[str, str], *, token_sent: bool
+) -> Any:
+    """Return the decoded JSON of a successful answer, or raise the matching CivitaiError.
+
+    HTML (any status) → CloudflareError; 429 → RateLimitedError (with ``retry_after``);
+    404 JSON → NotFoundError (CivitAI really doesn't know it); 401/403 JSON → AuthError;
+    5xx → ServerError; undecodable JSON or any other status → BadResponseError.
+    """
+    content_type = (content_type or "").lower()
+    if "html" in content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+        raise CloudflareError(
+            f"CivitAI answered with a web page instead of data (HTTP {status}): the site is "
+            "down or behind a Cloudflare check; try again later.",
+            status=status,
+        )
+    if status == 429:
+        raise RateLimitedError(
+            "CivitAI is rate limiting requests (HTTP 429); try again later.",
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+        )
+    if 500 <= status <= 599:
+        raise ServerError(f"CivitAI had a server error (HTTP {status}).", status=status)
+    data = _decode(text, status) if "json" in content_type or 200 <= status < 300 else None
+    if 200 <= status < 300:
+        return data
+    detail = _detail(data)
+    if status == 404 and isinstance(data, dict):
+        raise NotFoundError(f"CivitAI does not know it ({detail or 'not found'}).", status=404)
+    if status in (401, 403) and data is not None:
+        if token_sent:
+            message = (
+                f"CivitAI refused the API token (HTTP {status}): it is invalid or expired. "
+                "Create a new key at civitai.com/user/account and set CIVITAI_TOKEN."
+            )
+        else:
+            message = (
+                f"CivitAI refused the request (HTTP {status}); setting CIVITAI_TOKEN may help."
+            )
+        raise AuthError(message, status=status)
+    raise BadResponseError(
+        f"CivitAI answered HTTP {status} unexpectedly" + (f": {detail}" if detail else "."),
+        status=status,
+    )
+
+
+def _decode(text: str, status: int) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise BadResponseError(
+            f"CivitAI sent data that is not valid JSON (HTTP {status}).", status=status
+        ) from exc
+
+
+def _detail(data: Any) -> str | None:
+    if isinstance(data, dict):
+        for key in ("error", "message"):
+            if isinstance(data.get(key), str):
+                return data[key][:200]
+    return None
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds to wait (≥ 0): delta-seconds or an HTTP date; else None."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def expect(data: Any, kind: type, what: str) -> Any:
+    """Raise BadResponseError unless ``data`` is an instance of ``kind``."""
+    if not isinstance(data, kind):
+        raise BadResponseError(f"CivitAI sent {what} in a shape the pack does not understand.")
+    return data
+
+
+__all__ = ["CivitaiError", "expect", "parse_response", "parse_retry_after"]
