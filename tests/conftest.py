@@ -3,7 +3,8 @@
 import pytest
 from packload import load_pack
 
-pytest_plugins = ["fake_civitai"]  # the fake CivitAI server fixture (tests/fake_civitai.py)
+# the fake CivitAI server (tests/fake_civitai.py); the ComfyUI stand-ins (tests/comfy_env.py)
+pytest_plugins = ["fake_civitai", "comfy_env"]
 
 
 @pytest.fixture(scope="session")
