@@ -1,0 +1,53 @@
+"""Attach the pack to a running ComfyUI: the routes at import, the one Service on first use.
+
+Import-light on purpose (the root ``__init__`` imports it at ComfyUI start-up): nothing
+heavy is imported until ComfyUI's ``server`` module is known to be loaded. ComfyUI imports
+``server`` and ``folder_paths`` before it loads custom nodes, so looking in ``sys.modules``
+is enough and never picks up an unrelated ``server.py`` from the path.
+"""
+
+import logging
+import sys
+
+_log = logging.getLogger(__name__)
+
+_service = None  # the one Service of this ComfyUI process (see get_service)
+
+
+def _prompt_server():
+    server = sys.modules.get("server")
+    return getattr(getattr(server, "PromptServer", None), "instance", None)
+
+
+def attach() -> bool:
+    """Register the routes on ``PromptServer.instance.routes`` if ComfyUI is running.
+    Returns False (and does nothing) outside ComfyUI. Raises on a real failure; the caller
+    logs it in one line."""
+    prompt_server = _prompt_server()
+    if prompt_server is None:
+        return False
+    from .routes import add_routes
+
+    add_routes(prompt_server.routes, get_service)
+    return True
+
+
+def get_service():
+    """The process-wide Service, built on first use (first request or node run) on top of
+    ComfyUI's ``folder_paths`` and ``PromptServer.instance`` (its loop and ``send_sync``)."""
+    global _service
+    if _service is None:
+        from .service import Service
+
+        folder_paths = sys.modules.get("folder_paths")
+        prompt_server = _prompt_server()
+        if folder_paths is None or prompt_server is None:
+            raise RuntimeError("CivitAI Identify needs ComfyUI's server and folder_paths.")
+        _service = Service(folder_paths, emit=prompt_server.send_sync, loop=prompt_server.loop)
+    return _service
+
+
+def set_service(service) -> None:
+    """Install (or with None, forget) the Service: for tests and harnesses."""
+    global _service
+    _service = service

@@ -1,0 +1,96 @@
+"""The V3 nodes, category "CivitAI": Identify Model and Scan Models Folder.
+
+Imported only by ``comfy_entrypoint`` (inside ComfyUI, or with the test stand-ins): this is
+the one module that imports ``comfy_api`` and ``comfy.utils`` at module level. The model
+combo is rebuilt from ``folder_paths`` whenever ComfyUI asks for the schema.
+"""
+
+import sys
+
+from comfy.utils import ProgressBar
+from comfy_api.latest import ComfyExtension, io
+
+from . import names
+from .comfy_glue import get_service
+from .node_run import MODE_CHOICES, identify_outputs, scan_outputs
+
+CATEGORY = "CivitAI"
+
+
+def _folder_paths():
+    return sys.modules["folder_paths"]
+
+
+class IdentifyModel(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="CivitaiIdentify_IdentifyModel",
+            display_name="Identify Model (CivitAI)",
+            category=CATEGORY,
+            description="Find a model file on CivitAI by its hash: name, version, base "
+            "model, trigger words, link. Uses stored info unless force_refresh is on.",
+            inputs=[
+                io.Combo.Input(
+                    "model",
+                    options=names.model_choices(_folder_paths()),
+                    tooltip="A model file, as <folder>/<file name>.",
+                ),
+                io.Boolean.Input(
+                    "force_refresh", default=False, tooltip="Hash and ask CivitAI again."
+                ),
+            ],
+            outputs=[
+                io.String.Output("civitai_info", display_name="civitai_info"),
+                io.String.Output("model_name", display_name="model_name"),
+                io.String.Output("version_name", display_name="version_name"),
+                io.String.Output("base_model", display_name="base_model"),
+                io.String.Output("trigger_words", display_name="trigger_words"),
+                io.String.Output("url", display_name="url"),
+            ],
+        )
+
+    @classmethod
+    async def execute(cls, model, force_refresh=False):
+        outputs = await identify_outputs(get_service(), model, force_refresh, ProgressBar)
+        return io.NodeOutput(*outputs)
+
+
+class ScanModelsFolder(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        folders = sorted(names.model_folders(_folder_paths()))
+        return io.Schema(
+            node_id="CivitaiIdentify_ScanModelsFolder",
+            display_name="Scan Models Folder (CivitAI)",
+            category=CATEGORY,
+            description="Hash every model file in a folder and identify them on CivitAI "
+            "(by default only files in no known folder: 'other').",
+            inputs=[
+                io.Combo.Input("folder", options=["all", *folders], default="all"),
+                io.Combo.Input(
+                    "identify",
+                    options=list(MODE_CHOICES),
+                    default="other only",
+                    tooltip="Which files to look up on CivitAI after hashing.",
+                ),
+                io.Boolean.Input(
+                    "force_refresh", default=False, tooltip="Ask again about known-unknowns."
+                ),
+            ],
+            outputs=[
+                io.String.Output("summary", display_name="summary"),
+                io.String.Output("report", display_name="report"),
+            ],
+            is_output_node=True,
+        )
+
+    @classmethod
+    async def execute(cls, folder, identify="other only", force_refresh=False):
+        outputs = await scan_outputs(get_service(), folder, identify, force_refresh, ProgressBar)
+        return io.NodeOutput(*outputs)
+
+
+class CivitaiIdentifyExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [IdentifyModel, ScanModelsFolder]

@@ -1,0 +1,143 @@
+"""What the two V3 nodes do, without ComfyUI imports (the progress bar class is passed in).
+
+The nodes run in ComfyUI's prompt worker thread, on a loop of their own. The work runs on
+the service loop (``service.call``); meanwhile the node's own task polls the latest progress
+and moves its ProgressBar, so ComfyUI's progress hook runs in the node's thread and context
+(where it knows the node id and may raise on "interrupt": the job is then cancelled).
+
+Neither node fails the workflow on a bad or unknown file: the outputs are empty strings and
+a JSON status (``unknown`` or ``error`` with a sentence).
+"""
+
+import asyncio
+import json
+
+from .names import BadName, ModelNotFound, split_choice
+
+POLL_SECONDS = 0.1
+MODE_CHOICES = {"other only": "other", "all": "all", "none": "none"}
+
+
+async def identify_outputs(service, choice: str, force: bool, progress_bar) -> tuple:
+    """(civitai_info JSON, model_name, version_name, base_model, trigger_words, url)."""
+    try:
+        folder, name = split_choice(choice)
+        latest: dict = {}
+        work = asyncio.ensure_future(
+            service.call(service.identify, folder, name, bool(force), progress=latest.update)
+        )
+        bar = progress_bar(1)
+        try:
+            while not work.done():
+                await asyncio.wait({work}, timeout=POLL_SECONDS)
+                _move(bar, latest.get("bytes_done"), latest.get("bytes_total"))
+        finally:
+            work.cancel()  # no-op when done; stops the work when ComfyUI interrupts
+        record = work.result()
+    except (BadName, ModelNotFound) as exc:
+        return _status_outputs("error", choice, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a node result, never a failed workflow
+        _reraise_interrupt(exc)
+        return _status_outputs("error", choice, _sentence(exc))
+    return record_outputs(record, choice)
+
+
+def record_outputs(record: dict, choice: str) -> tuple:
+    info = record.get("civitai_info")
+    status = record.get("status") or "unknown"
+    if not info:
+        return _status_outputs(status, choice, record.get("error"), record.get("hashes"))
+    words = ", ".join(w.strip() for w in info.get("trained_words") or [] if w and w.strip())
+    return (
+        json.dumps({"status": status, **info}, ensure_ascii=False),
+        info.get("model_name") or "",
+        info.get("version_name") or "",
+        info.get("base_model") or "",
+        words,
+        info.get("url") or "",
+    )
+
+
+def _status_outputs(status, choice, error=None, hashes=None) -> tuple:
+    data = {"status": status, "model": choice, "error": error}
+    if hashes:
+        data["sha256"] = hashes.get("SHA256")
+    return (json.dumps(data, ensure_ascii=False), "", "", "", "", "")
+
+
+async def scan_outputs(service, folder: str, mode: str, force: bool, progress_bar) -> tuple:
+    """(summary sentence, report JSON). Waits for a scan already running, then scans."""
+    try:
+        folders = "all" if folder == "all" else [folder]
+        identify = MODE_CHOICES.get(mode, mode)
+        job = await service.call(_own_scan, service, folders, identify, bool(force))
+        bar = progress_bar(1)
+        try:
+            while job.running:
+                await asyncio.sleep(POLL_SECONDS)
+                p = job.to_dict()["progress"]
+                if p.get("bytes_total"):
+                    _move(bar, p.get("bytes_done"), p.get("bytes_total"))
+                else:
+                    _move(bar, p.get("files_done"), p.get("files_total"))
+        except BaseException:
+            job.cancel()
+            raise
+        result = job.to_dict()
+        category = None if folder == "all" else folder
+        models = await service.call(service.list_models, category=category)
+    except Exception as exc:  # noqa: BLE001 - a node result, never a failed workflow
+        _reraise_interrupt(exc)
+        error = {"status": "error", "error": _sentence(exc)}
+        return f"Scan failed: {error['error']}", json.dumps(error)
+    report = {"job": result, "models": [_slim(m) for m in models["models"]]}
+    return summary_sentence(result), json.dumps(report, ensure_ascii=False)
+
+
+async def _own_scan(service, folders, identify, retry_unknown):
+    while True:
+        job, created = await service.start_scan(folders, identify, retry_unknown)
+        if created:
+            return job
+        await asyncio.wait({job.task})  # someone else's scan: let it finish first
+
+
+def summary_sentence(job: dict) -> str:
+    if job["state"] != "done":
+        return f"Scan {job['state']}: {job.get('error') or 'no summary'}"
+    summary = job.get("summary") or {}
+    parts = [f"{k.replace('_', ' ')}: {v}" for k, v in summary.items() if _scalar(v)]
+    return "Scan done. " + ", ".join(parts)
+
+
+def _scalar(value) -> bool:
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+
+
+def _slim(record: dict) -> dict:
+    info = record.get("civitai_info") or {}
+    return {
+        "folder": record.get("folder"),
+        "name": record.get("name"),
+        "status": record.get("status"),
+        "model_name": info.get("model_name"),
+        "version_name": info.get("version_name"),
+        "base_model": info.get("base_model"),
+        "url": info.get("url"),
+    }
+
+
+def _reraise_interrupt(exc: BaseException) -> None:
+    # The user pressed "cancel" in ComfyUI: that must stop the prompt, not become a result.
+    if type(exc).__name__ == "InterruptProcessingException":
+        raise exc
+
+
+def _move(bar, done, total) -> None:
+    if total:
+        bar.update_absolute(min(done or 0, total), total)
+
+
+def _sentence(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if text.endswith((".", "!", "?")) else text + "."

@@ -1,0 +1,167 @@
+"""HTTP routes under ``/civitai-identify/``: parse the request, call the service, answer JSON.
+
+Inside ComfyUI ``comfy_glue`` calls ``add_routes(PromptServer.instance.routes, get_service)``
+and ComfyUI serves every route at ``/civitai-identify/...`` and ``/api/civitai-identify/...``.
+On a bare aiohttp app (tests, the web panel's browser harness)::
+
+    app = web.Application()
+    app.add_routes(route_table(service))                      # /civitai-identify/...
+    app.add_routes(route_table(service, prefix="/api/civitai-identify"))   # optional
+    # or simply: app = make_app(service)   (both prefixes)
+
+``service`` is a ``Service`` or a zero-argument callable returning one (built lazily).
+
+Model names in URLs: ``GET models/{folder}/{name}`` takes the relative name with its ``/``
+kept as ``/``; encode each segment, not the whole name (JS:
+``name.split("/").map(encodeURIComponent).join("/")``). ``%2F``, ``%2E``, ``%5C``, ``%00``
+and ``%25`` in the raw path are refused (400), as are ``..``, ``//``, absolute names,
+backslashes and NUL. Errors are ``{"error": "sentence"}`` with 400 (bad input), 404
+(unknown model) or 500; never a stack trace.
+"""
+
+import json
+import logging
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from .names import BadName, ModelNotFound, has_dangerous_escape
+
+_log = logging.getLogger(__name__)
+
+PREFIX = "/civitai-identify"
+
+
+class Routes:
+    """The handlers; ``add_routes(routes, prefix)`` registers them on a RouteTableDef."""
+
+    def __init__(self, service):
+        self._get = service if callable(service) and not hasattr(service, "status") else None
+        self._service = None if self._get else service
+
+    @property
+    def service(self):
+        if self._service is None:
+            self._service = self._get()
+        return self._service
+
+    def add_routes(self, routes: web.RouteTableDef, prefix: str = PREFIX) -> None:
+        routes.get(f"{prefix}/status")(self.status)
+        routes.get(f"{prefix}/models")(self.list_models)
+        routes.get(prefix + "/models/{folder}/{name:.*}")(self.get_model)
+        routes.post(f"{prefix}/identify")(self.identify)
+        routes.get(f"{prefix}/scan")(self.get_scan)
+        routes.post(f"{prefix}/scan")(self.start_scan)
+        routes.post(f"{prefix}/scan/cancel")(self.cancel_scan)
+
+    async def status(self, request):
+        return await _answer(self.service.call(self.service.status))
+
+    async def list_models(self, request):
+        q = request.query
+        filters = {k: q.get(k) or None for k in ("q", "category", "status", "base_model")}
+        return await _answer(self.service.call(self.service.list_models, **filters))
+
+    async def get_model(self, request):
+        raw = request.raw_path.split("?", 1)[0]
+        if has_dangerous_escape(raw) or has_dangerous_escape(unquote(raw)):
+            return _error(400, "The model name contains an encoded escape; send the plain name.")
+        folder, name = request.match_info["folder"], request.match_info["name"]
+        return await _answer(self.service.call(self.service.get_model, folder, name))
+
+    async def identify(self, request):
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        force = body.get("force", False)
+        if not isinstance(force, bool):
+            return _error(400, "force must be true or false.")
+        svc = self.service
+        coro = svc.call(svc.identify_request, body.get("folder"), body.get("name"), force)
+        result = await _answer(coro, raw=True)
+        if isinstance(result, web.Response):
+            return result
+        record, job = result
+        if job is not None:
+            return web.json_response({"job": job.to_dict()}, status=202)
+        return web.json_response(record)
+
+    async def get_scan(self, request):
+        return web.json_response(self.service.scan_job())
+
+    async def start_scan(self, request):
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        retry = body.get("retry_unknown", False)
+        if not isinstance(retry, bool):
+            return _error(400, "retry_unknown must be true or false.")
+        svc = self.service
+        coro = svc.call(svc.start_scan, body.get("folders", "all"), body.get("identify"), retry)
+        result = await _answer(coro, raw=True)
+        if isinstance(result, web.Response):
+            return result
+        job, created = result
+        return web.json_response(job.to_dict(), status=202 if created else 200)
+
+    async def cancel_scan(self, request):
+        job = self.service.cancel_scan()
+        if job is None:
+            return _error(404, "No scan has run yet.")
+        return web.json_response(job)
+
+
+def add_routes(routes: web.RouteTableDef, service, prefix: str = PREFIX) -> Routes:
+    """Register every route on ``routes`` (ComfyUI's ``PromptServer.instance.routes``)."""
+    handlers = Routes(service)
+    handlers.add_routes(routes, prefix)
+    return handlers
+
+
+def route_table(service, prefix: str = PREFIX) -> web.RouteTableDef:
+    routes = web.RouteTableDef()
+    add_routes(routes, service, prefix)
+    return routes
+
+
+def make_app(service) -> web.Application:
+    """A bare app serving the routes at both ``/civitai-identify/`` and ``/api/...``."""
+    app = web.Application()
+    handlers = Routes(service)
+    for prefix in (PREFIX, "/api" + PREFIX):
+        routes = web.RouteTableDef()
+        handlers.add_routes(routes, prefix)
+        app.add_routes(routes)
+    return app
+
+
+async def _json_body(request):
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(400, "The request body must be JSON.")
+    if not isinstance(body, dict):
+        return _error(400, "The request body must be a JSON object.")
+    return body
+
+
+async def _answer(coro, raw=False):
+    """Await a service call and map its errors to JSON answers."""
+    from .service import IdentifyFailed
+
+    try:
+        result = await coro
+    except BadName as exc:
+        return _error(400, str(exc))
+    except ModelNotFound as exc:
+        return _error(404, str(exc))
+    except IdentifyFailed as exc:
+        return _error(500, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a sentence for the client, the trace in the log
+        _log.exception("CivitAI Identify route failed")
+        return _error(500, f"Internal error ({type(exc).__name__}); see the ComfyUI log.")
+    return result if raw else web.json_response(result)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)

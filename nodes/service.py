@@ -1,0 +1,252 @@
+"""The composition root inside ComfyUI: one store, one hash cache, one CivitAI client (so one
+spacing lock) and one job manager, shared by the routes and the V3 nodes.
+
+Everything that touches the store or CivitAI runs on ONE event loop, ``service.loop``: in
+ComfyUI the server's loop (``PromptServer.instance.loop``); in tests the loop that first
+awaits the service. Code on another loop (the nodes run in the prompt worker's loop) goes
+through ``await service.call(coro_fn, ...)``, which hops with
+``asyncio.run_coroutine_threadsafe``. Hashing happens in worker threads (the scanner's
+``asyncio.to_thread``), never on the loop. The heavy parts are built on first use.
+"""
+
+import asyncio
+import logging
+import os
+
+from . import names
+from .jobs import JobManager
+from .paths import default_db_path
+
+_log = logging.getLogger(__name__)
+
+IDENTIFY_MODES = ("other", "all", "none")
+#: A file this big that is not in the hash cache is identified as a background job.
+BIG_FILE_BYTES = 256 * 1024 * 1024
+#: How long POST identify waits for a result before answering 202 with the job.
+QUICK_WAIT_SECONDS = 20.0
+
+
+class Service:
+    """``Service(folder_paths, emit=...)``; ``settings`` default: ``civitai.load_settings``
+    (env, then ``.env``); ``db_path`` default: ``paths.default_db_path()``."""
+
+    def __init__(
+        self,
+        folder_paths,
+        *,
+        emit,
+        loop=None,
+        db_path=None,
+        settings=None,
+        environ=None,
+        big_file_bytes=BIG_FILE_BYTES,
+        quick_wait=QUICK_WAIT_SECONDS,
+        progress_interval=0.25,
+    ):
+        environ = os.environ if environ is None else environ
+        self.folder_paths = folder_paths
+        self.loop = loop
+        self.jobs = JobManager(emit, min_interval=progress_interval)
+        self.identify_mode = _mode(environ.get("CIVITAI_IDENTIFY_MODE"))
+        self._db_path = db_path
+        self._settings = settings
+        self._environ = environ
+        self._big = big_file_bytes
+        self._quick_wait = quick_wait
+        self._parts = None
+        self._building = None
+
+    # -- one loop ----------------------------------------------------------------------
+    async def call(self, fn, *args, **kwargs):
+        """``await fn(*args, **kwargs)`` on the service loop, from any loop or thread."""
+        running = asyncio.get_running_loop()
+        if self.loop is None:
+            self.loop = running
+        if self.loop is running:
+            return await fn(*args, **kwargs)
+        future = asyncio.run_coroutine_threadsafe(fn(*args, **kwargs), self.loop)
+        return await asyncio.wrap_future(future)
+
+    async def _ready(self):
+        """Store, cache, client: built once, on the service loop, on first use."""
+        if self._parts is None:
+            if self._building is None:
+                self._building = asyncio.ensure_future(self._build())
+            await asyncio.shield(self._building)
+        return self._parts
+
+    async def _build(self):
+        from ..civitai import CivitaiClient, load_settings
+        from ..hashing import HashCache
+        from .store import ModelStore
+
+        if self._settings is None:
+            self._settings = load_settings(self._environ)
+        db_path = self._db_path or default_db_path()
+        store = ModelStore(db_path)
+        cache = HashCache(db_path)
+        client = CivitaiClient(self._settings)
+        self._parts = (store, cache, client)
+        _log.info("CivitAI Identify: store at %s", db_path)
+
+    def folders(self) -> dict[str, list[str]]:
+        return names.model_folders(self.folder_paths)
+
+    async def _scanner(self):
+        from .scanner import Scanner
+
+        store, cache, client = await self._ready()
+        return Scanner(store, cache, client, self.folders())
+
+    # -- reads -------------------------------------------------------------------------
+    async def status(self) -> dict:
+        from .. import __version__
+
+        store, _, _ = await self._ready()
+        scan = self.jobs.scan
+        return {
+            "version": __version__,
+            "token_configured": bool(self._settings.token),
+            "api_base": self._settings.api_base,
+            "counts": store.counts(),
+            "identify_mode": self.identify_mode,
+            "scan": scan.to_dict() if scan else None,
+        }
+
+    async def list_models(self, q=None, category=None, status=None, base_model=None) -> dict:
+        store, _, _ = await self._ready()
+        models = store.list_records(q=q, category=category, status=status, base_model=base_model)
+        return {"models": [_public(m) for m in models], "total": len(models)}
+
+    async def get_model(self, folder, name) -> dict:
+        """The stored record, or a ``not_checked`` stub for a file not scanned yet."""
+        path = names.resolve(self.folder_paths, folder, name)
+        store, _, _ = await self._ready()
+        record = store.get_record(folder, name)
+        if record is None:
+            size = os.stat(path).st_size
+            record = _stub(folder, name, size)
+        return _public(record)
+
+    # -- identify ----------------------------------------------------------------------
+    async def identify(self, folder, name, force=False, progress=None) -> dict:
+        """The record for one file: stored info unless ``force``, else hash + look up."""
+        names.resolve(self.folder_paths, folder, name)
+        store, _, _ = await self._ready()
+        if not force:
+            record = store.get_record(folder, name)
+            if record and record.get("status") == "identified" and record.get("civitai_info"):
+                return _public(record)
+        scanner = await self._scanner()
+        return _public(await scanner.identify(folder, name, force=force, progress=progress))
+
+    async def identify_request(self, folder, name, force=False):
+        """For POST identify: ``(record, None)`` or ``(None, job)`` when the work is long
+        (a big file not in the hash cache, or no answer within ``quick_wait``)."""
+        path = names.resolve(self.folder_paths, folder, name)
+        _, cache, _ = await self._ready()
+        long_work = os.stat(path).st_size > self._big and not await self._cached(cache, path)
+
+        async def run(job):
+            return await self.identify(folder, name, force, progress=job.report)
+
+        job = self.jobs.start("identify", run)
+        if not long_work:
+            await asyncio.wait({job.task}, timeout=self._quick_wait)
+            if job.state == "done":
+                return job.summary, None
+            if job.state == "error" and job.error:
+                raise IdentifyFailed(job.error)
+        return None, job
+
+    @staticmethod
+    async def _cached(cache, path) -> bool:
+        from ..hashing import file_identity
+
+        try:
+            identity = await asyncio.to_thread(file_identity, path)
+            return cache.lookup(identity) is not None
+        except OSError:
+            return False
+
+    # -- scans -------------------------------------------------------------------------
+    def check_scan_args(self, folders="all", identify=None):
+        """Normalised ``(folders or None for all, identify mode)``; ``BadName`` if wrong."""
+        identify = identify or self.identify_mode
+        if identify not in IDENTIFY_MODES:
+            raise names.BadName(f"identify must be one of {', '.join(IDENTIFY_MODES)}.")
+        if folders in (None, "all"):
+            return None, identify
+        if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+            raise names.BadName('folders must be "all" or a list of folder names.')
+        known = self.folders()
+        unknown = [f for f in folders if f not in known]
+        if unknown:
+            raise names.BadName(f"Unknown model folder(s): {', '.join(unknown)}.")
+        return folders, identify
+
+    async def start_scan(self, folders="all", identify=None, retry_unknown=False):
+        """``(job, created)``: one scan at a time; a running scan is returned as is."""
+        folders, identify = self.check_scan_args(folders, identify)
+
+        async def run(job):
+            scanner = await self._scanner()
+            return await scanner.scan(
+                folders=folders,
+                identify=identify,
+                retry_unknown=bool(retry_unknown),
+                progress=job.report,
+                cancel=job.cancelled,
+            )
+
+        return self.jobs.start_scan(run)
+
+    def scan_job(self):
+        return self.jobs.scan.to_dict() if self.jobs.scan else None
+
+    def cancel_scan(self):
+        job = self.jobs.scan
+        if job is not None and job.running:
+            job.cancel()
+        return job.to_dict() if job else None
+
+    async def close(self):
+        if self._parts is not None:
+            store, cache, client = self._parts
+            await client.close()
+            cache.close()
+            store.close()
+            self._parts = None
+
+
+class IdentifyFailed(RuntimeError):
+    """Identification failed with a sentence for the user (HTTP 502)."""
+
+
+def _mode(value) -> str:
+    value = (value or "other").strip().lower()
+    if value not in IDENTIFY_MODES:
+        _log.warning("CIVITAI_IDENTIFY_MODE=%r is not one of %s; using 'other'", value,
+                     IDENTIFY_MODES)  # fmt: skip
+        return "other"
+    return value
+
+
+def _public(record: dict) -> dict:
+    """Records leave the service without absolute paths."""
+    return {k: v for k, v in record.items() if k != "path"}
+
+
+def _stub(folder, name, size) -> dict:
+    return {
+        "folder": folder,
+        "name": name,
+        "size": size,
+        "mtime": None,
+        "category": folder,
+        "hashes": None,
+        "status": "not_checked",
+        "error": None,
+        "checked_at": None,
+        "civitai_info": None,
+    }
