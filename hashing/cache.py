@@ -1,0 +1,146 @@
+"""``HashCache``: hashes remembered by file identity, so an unchanged file is never read
+twice — across restarts, and after a rename or move on the same filesystem."""
+
+import os
+import threading
+import time
+from collections.abc import Callable
+
+from .db import connect_db, get_schema_version, set_schema_version
+from .engine import HASH_NAMES, HashResult, hash_file
+from .identity import FileIdentity, file_identity
+
+COMPONENT = "hash_cache"
+SCHEMA_VERSION = 1
+_COLUMNS = ("sha256", "autov1", "autov2", "autov3", "crc32", "blake3")
+
+_CREATE = """
+CREATE TABLE IF NOT EXISTS hash_cache (
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL, autov1 TEXT, autov2 TEXT NOT NULL,
+    autov3 TEXT, has_autov3 INTEGER NOT NULL,
+    crc32 TEXT NOT NULL, blake3 TEXT NOT NULL,
+    hashed_at REAL NOT NULL,
+    PRIMARY KEY (dev, ino, size, mtime_ns)
+)"""
+_INDEX = "CREATE INDEX IF NOT EXISTS hash_cache_path ON hash_cache (path)"
+
+
+def _i64(n: int) -> int:
+    """SQLite integers are signed 64-bit; some filesystems hand out inodes ≥ 2**63."""
+    return n - (1 << 64) if n >= (1 << 63) else n
+
+
+def _key(identity: FileIdentity) -> tuple:
+    return tuple(_i64(v) for v in identity)
+
+
+class HashCache:
+    """Hashes by ``FileIdentity`` in the SQLite file ``db_path`` (opened with
+    ``connect_db``; the model store may share the file).
+
+    Thread-safe (one connection behind a lock, never held while hashing) and safe with other
+    processes (WAL, busy timeout). Rows are replaced when a path gets a new identity.
+    """
+
+    def __init__(self, db_path) -> None:
+        self.db_path = os.fspath(db_path)
+        self._lock = threading.Lock()
+        self._conn = connect_db(self.db_path)
+        with self._lock, self._conn:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        version = get_schema_version(self._conn, COMPONENT)
+        if version != SCHEMA_VERSION:
+            # Only a cache: a table from another version is rebuilt rather than migrated.
+            self._conn.execute("DROP TABLE IF EXISTS hash_cache")
+        self._conn.execute(_CREATE)
+        self._conn.execute(_INDEX)
+        set_schema_version(self._conn, COMPONENT, SCHEMA_VERSION)
+
+    def lookup(self, identity: FileIdentity) -> dict | None:
+        """The known hashes of a file with this identity (no "AutoV3" key when it was never
+        computed), or None. Reads nothing from the file."""
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {', '.join(_COLUMNS)}, has_autov3 FROM hash_cache "
+                "WHERE dev = ? AND ino = ? AND size = ? AND mtime_ns = ?",
+                _key(identity),
+            ).fetchone()
+        if row is None:
+            return None
+        values = dict(zip(HASH_NAMES, row[:6], strict=True))
+        if not row[6]:
+            del values["AutoV3"]
+        return values
+
+    def get_or_hash(
+        self,
+        path,
+        *,
+        autov3: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> HashResult:
+        """The file's hashes: from the cache (``bytes_read == 0``) when its identity is
+        known and has what is asked for (AutoV3 included when known, even if not asked),
+        else hashed (see ``hash_file`` for the errors) and stored."""
+        path = os.fspath(path)
+        identity = file_identity(path)
+        known = self.lookup(identity)
+        if known is not None and (not autov3 or "AutoV3" in known):
+            self._remember_path(identity, path)
+            return HashResult(path, identity, known, 0)
+        result = hash_file(path, autov3=autov3, progress=progress, cancel=cancel)
+        self.store(result)
+        return result
+
+    def store(self, result: HashResult) -> None:
+        """Remember ``result`` (replacing the row of an older version of the same inode)."""
+        h = result.hashes
+        has_autov3 = "AutoV3" in h
+        key = _key(result.identity)
+        with self._lock, self._conn:
+            if not has_autov3:  # keep an AutoV3 computed earlier for the same identity
+                row = self._conn.execute(
+                    "SELECT autov3 FROM hash_cache WHERE dev = ? AND ino = ? AND size = ? "
+                    "AND mtime_ns = ? AND has_autov3",
+                    key,
+                ).fetchone()
+                if row is not None:
+                    h = {**h, "AutoV3": row[0]}
+                    has_autov3 = True
+            # The same inode rewritten in place can never match its old row again.
+            self._conn.execute(
+                "DELETE FROM hash_cache WHERE dev = ? AND ino = ? AND path = ?",
+                (key[0], key[1], result.path),
+            )
+            self._conn.execute(
+                "INSERT OR REPLACE INTO hash_cache (dev, ino, size, mtime_ns, path, "
+                f"{', '.join(_COLUMNS)}, has_autov3, hashed_at) VALUES ({', '.join('?' * 13)})",
+                (*key, result.path, *(h.get(n) for n in HASH_NAMES), int(has_autov3), time.time()),
+            )
+
+    def _remember_path(self, identity: FileIdentity, path: str) -> None:
+        with self._lock, self._conn:
+            self._conn.execute(
+                "UPDATE hash_cache SET path = ? WHERE dev = ? AND ino = ? AND size = ? "
+                "AND mtime_ns = ? AND path != ?",
+                (path, *_key(identity), path),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> "HashCache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+__all__ = ["HashCache"]
