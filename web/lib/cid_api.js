@@ -1,0 +1,55 @@
+// Thin client for the pack's HTTP routes through ComfyUI's api.fetchApi (which prefixes
+// /api). Every failure becomes an ApiError with a sentence for the user. No side effects.
+
+const BASE = "/civitai-identify";
+
+export class ApiError extends Error {
+  constructor(message, status = 0) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+  }
+}
+
+/** createClient(api) → { status(), models(), model(folder, name), identify(...), scan(...),
+ *  scanStatus(), cancelScan() } — each resolves to the parsed JSON body. */
+export function createClient(api) {
+  async function call(path, { method = "GET", body } = {}) {
+    let response;
+    try {
+      response = await api.fetchApi(BASE + path, {
+        method,
+        headers: body ? { "Content-Type": "application/json" } : undefined,
+        body: body ? JSON.stringify(body) : undefined,
+        cache: "no-store",
+      });
+    } catch (err) {
+      throw new ApiError(`Could not reach ComfyUI (${err.message || err}). Is it still running?`);
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (!response.ok) {
+      const detail = data && (data.error || data.message);
+      if (response.status === 404 && !data) {
+        throw new ApiError("The CivitAI Identify routes are missing: is the pack loaded? Check ComfyUI's console for import errors.", 404);
+      }
+      throw new ApiError(detail || `The server answered ${response.status} ${response.statusText || ""}`.trim(), response.status);
+    }
+    return data;
+  }
+  const path = (folder, name) =>
+    `/models/${encodeURIComponent(folder)}/${String(name).split("/").map(encodeURIComponent).join("/")}`;
+  return {
+    status: () => call("/status"),
+    models: () => call("/models"),
+    model: (folder, name) => call(path(folder, name)),
+    identify: (folder, name, force = false) => call("/identify", { method: "POST", body: { folder, name, force } }),
+    scan: (options) => call("/scan", { method: "POST", body: options }),
+    scanStatus: () => call("/scan"),
+    cancelScan: () => call("/scan/cancel", { method: "POST", body: {} }),
+  };
+}

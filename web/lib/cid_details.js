@@ -1,0 +1,195 @@
+// Details of one model record: gallery with NSFW blur, sanitized descriptions, creator,
+// tags, trigger words and hashes (click to copy), file info, identify/retry.
+// No side effects on import.
+
+import { h, copyText, formatBytes, formatCount, formatDate, STATUS_LABELS } from "./cid_util.js";
+import { baseName, isBlurred, recordTitle } from "./cid_records.js";
+import { safeHref, sanitizeHtml } from "./cid_sanitize.js";
+
+const NSFW_NAMES = { 1: "PG", 2: "PG-13", 4: "R", 8: "X", 16: "XXX", 32: "Blocked" };
+
+/**
+ * renderDetails(record, { threshold, onBack, onIdentify, busy, notify }) → element.
+ * onIdentify(record, force) is offered for unknown / error / not checked / pending records.
+ */
+export function renderDetails(record, ctx) {
+  const info = record.civitai_info;
+  const status = record.status || "not_checked";
+  const root = h("div", { class: "cid-details", "data-cid": "details" });
+  const link = info && safeHref(info.url);
+  root.append(
+    h(
+      "div",
+      { class: "cid-row" },
+      h("button", { class: "cid-btn", onclick: ctx.onBack, "data-cid": "back" }, "← Back"),
+      h("span", { class: `cid-badge cid-s-${status}` }, STATUS_LABELS[status] || status),
+      link &&
+        h("a", { href: link, target: "_blank", rel: "noopener noreferrer", "data-cid": "civitai-link" },
+          "Open on CivitAI ↗"),
+    ),
+    h("h3", {}, recordTitle(record)),
+    h("div", { class: "cid-muted cid-small", title: record.name }, `${record.folder}/${record.name}`),
+  );
+  root.append(actionRow(record, status, ctx));
+  if (status === "error" && record.error) {
+    root.append(h("div", { class: "cid-notice cid-notice-error" }, h("div", {}, record.error)));
+  }
+  if (info) {
+    root.append(gallery(info.images || [], ctx.threshold));
+    root.append(section("Model", keyValues(modelFacts(info))));
+    if (info.trained_words && info.trained_words.length) {
+      root.append(section("Trigger words", chips(info.trained_words, ctx.notify, "trigger")));
+    }
+    if (info.tags && info.tags.length) root.append(section("Tags", chips(info.tags, null, "tag")));
+    if (info.stats) root.append(section("Stats", keyValues(statFacts(info.stats))));
+  }
+  root.append(section("File", keyValues(fileFacts(record, info))));
+  root.append(section("Hashes (click to copy)", hashes(record.hashes || {}, ctx.notify)));
+  if (info && info.version_description) {
+    root.append(section("About this version", description(info.version_description)));
+  }
+  if (info && info.description) root.append(section("Description", description(info.description)));
+  return root;
+}
+
+function actionRow(record, status, ctx) {
+  const row = h("div", { class: "cid-row" });
+  const label = {
+    not_checked: "Identify now",
+    pending: "Identify now",
+    unknown: "Retry",
+    error: "Retry",
+    identified: "Refresh from CivitAI",
+  }[status];
+  if (label) {
+    const button = h(
+      "button",
+      {
+        class: status === "identified" ? "cid-btn" : "cid-btn cid-btn-primary",
+        "data-cid": "identify",
+        disabled: ctx.busy,
+        onclick: () => ctx.onIdentify(record, status !== "not_checked" && status !== "pending"),
+      },
+      ctx.busy ? "Identifying…" : label,
+    );
+    row.append(button);
+  }
+  if (record.checked_at) row.append(h("span", { class: "cid-muted cid-small" }, `checked ${formatDate(record.checked_at)}`));
+  return row;
+}
+
+function section(title, body) {
+  return h("div", {}, h("h4", {}, title), body);
+}
+
+function keyValues(pairs) {
+  const grid = h("div", { class: "cid-kv" });
+  for (const [k, v] of pairs) if (v !== null && v !== undefined && v !== "") grid.append(h("span", {}, k), v instanceof Node ? v : h("span", {}, String(v)));
+  return grid;
+}
+
+function modelFacts(info) {
+  const creator = info.creator && info.creator.username;
+  return [
+    ["Creator", creator ? creatorLink(creator) : ""],
+    ["Type", info.type],
+    ["Category", info.category],
+    ["Base model", info.base_model],
+    ["Matched by", info.matched_by],
+    ["Model / version id", info.model_id ? `${info.model_id} / ${info.version_id ?? "?"}` : ""],
+    ["Fetched", formatDate(info.fetched_at)],
+  ];
+}
+
+function creatorLink(username) {
+  const href = safeHref(`https://civitai.com/user/${encodeURIComponent(username)}`);
+  return h("a", { href, target: "_blank", rel: "noopener noreferrer" }, username);
+}
+
+function statFacts(stats) {
+  return Object.entries(stats)
+    .filter(([, v]) => typeof v === "number")
+    .map(([k, v]) => [k.replace(/_count$/, "").replace(/_/g, " "), formatCount(v)]);
+}
+
+function fileFacts(record, info) {
+  const file = (info && info.file) || {};
+  return [
+    ["Name", baseName(record.name)],
+    ["Size", formatBytes(record.size)],
+    ["Modified", formatDate(record.mtime)],
+    ["CivitAI file", file.name],
+    ["Format", [file.format, file.fp].filter(Boolean).join(" ")],
+  ];
+}
+
+function chips(words, notify, kind) {
+  const box = h("div", { class: "cid-chips" });
+  for (const word of words) {
+    if (!notify) {
+      box.append(h("span", { class: "cid-chip", "data-cid": kind }, word));
+      continue;
+    }
+    box.append(
+      h("button", {
+        class: "cid-chip",
+        "data-cid": kind,
+        title: "Click to copy",
+        onclick: async () => notify((await copyText(word)) ? `Copied “${word}”` : "Copy failed"),
+      }, word),
+    );
+  }
+  return box;
+}
+
+function hashes(map, notify) {
+  const pairs = Object.entries(map)
+    .filter(([, v]) => v)
+    .map(([name, value]) => [
+      name,
+      h("span", {
+        class: "cid-hash",
+        "data-cid": "hash",
+        title: "Click to copy",
+        onclick: async () => notify((await copyText(value)) ? `Copied ${name}` : "Copy failed"),
+      }, value),
+    ]);
+  return pairs.length ? keyValues(pairs) : h("div", { class: "cid-muted" }, "Not hashed yet.");
+}
+
+function description(html) {
+  const box = h("div", { class: "cid-desc", "data-cid": "description" });
+  box.append(sanitizeHtml(html));
+  return box;
+}
+
+/** Images in a grid; those at or above the threshold are blurred until clicked. */
+function gallery(images, threshold) {
+  if (!images.length) return h("div", { class: "cid-muted" }, "No preview images.");
+  const grid = h("div", { class: "cid-gallery", "data-cid": "gallery" });
+  for (const image of images) {
+    const src = safeHref(image.url);
+    if (!src) continue;
+    const blurred = isBlurred(image, threshold);
+    const media =
+      image.type === "video"
+        ? h("video", { src, muted: true, loop: true, playsinline: true, preload: "metadata" })
+        : h("img", { src, alt: "", loading: "lazy", referrerpolicy: "no-referrer" });
+    if (blurred) media.classList.add("cid-blur");
+    const level = NSFW_NAMES[image.nsfw_level];
+    const label = blurred ? h("div", { class: "cid-media-label" }, `${level || "NSFW"} · click to show`) : null;
+    const cell = h("div", { class: "cid-media", "data-cid": "image", "data-nsfw": image.nsfw_level ?? "" }, media, label);
+    cell.addEventListener("click", () => {
+      if (media.classList.contains("cid-blur")) {
+        media.classList.remove("cid-blur");
+        label && label.remove();
+      } else if (image.type === "video") {
+        media.paused ? media.play().catch(() => {}) : media.pause();
+      } else {
+        window.open(src, "_blank", "noopener,noreferrer");
+      }
+    });
+    grid.append(cell);
+  }
+  return grid;
+}

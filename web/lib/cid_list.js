@@ -1,0 +1,115 @@
+// Virtualised model list: only the rows in view (plus a small margin) exist in the DOM,
+// reused as the user scrolls, so 10,000 records cost what 30 do. Rows have a fixed height,
+// so positions are arithmetic: no measuring, no layout thrash. No side effects on import.
+
+import { h, formatBytes, STATUS_LABELS } from "./cid_util.js";
+import { isBlurred, smallImageUrl, thumbnailOf } from "./cid_records.js";
+
+export const ROW_HEIGHT = 56;
+const OVERSCAN = 6;
+
+/**
+ * createModelList({ onSelect, getThreshold }) → { element, setItems(items), refresh() }
+ * `items` come from indexRecords(); onSelect(item) fires on click or Enter.
+ */
+export function createModelList({ onSelect, getThreshold }) {
+  const spacer = h("div", { class: "cid-list-spacer" });
+  const element = h("div", { class: "cid-list", role: "list", tabindex: "-1" }, spacer);
+  let items = [];
+  const rows = new Map(); // index → row element currently shown
+  let frame = 0;
+
+  function renderRow(item) {
+    const rec = item.record;
+    const info = rec.civitai_info || {};
+    const thumb = h("div", { class: "cid-thumb" });
+    const image = thumbnailOf(rec, getThreshold());
+    if (image && image.type === "video") {
+      thumb.append(h("span", { title: "video preview" }, "▶"));
+    } else if (image) {
+      thumb.append(
+        h("img", {
+          src: smallImageUrl(image.url),
+          alt: "",
+          loading: "lazy",
+          decoding: "async",
+          referrerpolicy: "no-referrer",
+          class: isBlurred(image, getThreshold()) ? "cid-blur" : null,
+        }),
+      );
+    } else {
+      thumb.append(h("span", { "aria-hidden": "true" }, (item.category || "?").charAt(0).toUpperCase()));
+    }
+    const meta = [item.category, item.baseModel, formatBytes(rec.size)].filter(Boolean).join(" · ");
+    const sub = info.model_name ? rec.name : "";
+    return h(
+      "div",
+      {
+        class: "cid-item",
+        role: "listitem",
+        tabindex: "0",
+        title: rec.name,
+        dataset: { key: item.key },
+        onclick: () => onSelect(item),
+        onkeydown: (e) => e.key === "Enter" && onSelect(item),
+      },
+      thumb,
+      h(
+        "div",
+        { class: "cid-item-body" },
+        h("div", { class: "cid-item-title cid-ellipsis" }, item.title),
+        h("div", { class: "cid-muted cid-small cid-ellipsis" }, sub ? `${sub} · ${meta}` : meta),
+      ),
+      h("span", { class: `cid-badge cid-s-${item.status}` }, STATUS_LABELS[item.status] || item.status),
+    );
+  }
+
+  function render() {
+    frame = 0;
+    const top = element.scrollTop;
+    const height = element.clientHeight || 600;
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(items.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+    for (const [index, row] of rows) {
+      if (index < first || index >= last) {
+        row.remove();
+        rows.delete(index);
+      }
+    }
+    const fresh = document.createDocumentFragment();
+    for (let i = first; i < last; i++) {
+      if (rows.has(i)) continue;
+      const row = renderRow(items[i]);
+      row.style.transform = `translateY(${i * ROW_HEIGHT}px)`;
+      row.style.height = `${ROW_HEIGHT}px`;
+      rows.set(i, row);
+      fresh.append(row);
+    }
+    spacer.append(fresh);
+  }
+
+  const schedule = () => {
+    if (!frame) frame = requestAnimationFrame(render);
+  };
+  element.addEventListener("scroll", schedule, { passive: true });
+  if (typeof ResizeObserver === "function") new ResizeObserver(schedule).observe(element);
+
+  return {
+    element,
+    /** Replace the rows; keeps the scroll position unless `resetScroll`. */
+    setItems(next, { resetScroll = false } = {}) {
+      items = next;
+      for (const row of rows.values()) row.remove();
+      rows.clear();
+      spacer.style.height = `${items.length * ROW_HEIGHT}px`;
+      if (resetScroll) element.scrollTop = 0;
+      render();
+    },
+    refresh() {
+      this.setItems(items);
+    },
+    get renderedRows() {
+      return rows.size;
+    },
+  };
+}

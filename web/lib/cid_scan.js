@@ -1,0 +1,112 @@
+// Scan controls and live progress: start (with an identify mode), cancel, and a progress bar
+// fed by the civitai-identify.progress / .done websocket events. No side effects on import.
+
+import { h, formatBytes, formatCount, formatEta } from "./cid_util.js";
+
+const MODES = [
+  ["other", "Identify files outside known folders"],
+  ["all", "Identify every unidentified file"],
+  ["none", "Only hash (no CivitAI lookups)"],
+];
+const PHASES = { listing: "Listing files", hashing: "Hashing", looking_up: "Looking up on CivitAI", done: "Done" };
+
+/**
+ * createScanBar({ onStart(options), onCancel() }) →
+ *   { element, showJob(job), showProgress(progress), setBusy(bool) }
+ * onStart/onCancel return promises; errors they throw are shown in the bar.
+ */
+export function createScanBar({ onStart, onCancel }) {
+  const mode = h("select", { class: "cid-select", "data-cid": "scan-mode", title: "What to look up on CivitAI" },
+    MODES.map(([value, text]) => h("option", { value }, text)));
+  const start = h("button", { class: "cid-btn cid-btn-primary", "data-cid": "scan-start" }, "Scan");
+  const cancel = h("button", { class: "cid-btn", "data-cid": "scan-cancel", hidden: true }, "Cancel");
+  const fill = h("div");
+  const bar = h("div", { class: "cid-progress", hidden: true }, fill);
+  const line1 = h("div", { class: "cid-small", "data-cid": "scan-phase" });
+  const line2 = h("div", { class: "cid-muted cid-small cid-ellipsis", "data-cid": "scan-current" });
+  const element = h("div", { class: "cid-scan", "data-cid": "scan" },
+    h("div", { class: "cid-row" }, mode, start, cancel), bar, line1, line2);
+  let running = false;
+
+  const guard = async (fn) => {
+    try {
+      await fn();
+    } catch (err) {
+      line1.textContent = err.message || String(err);
+      line1.classList.add("cid-s-error");
+    }
+  };
+  start.addEventListener("click", () => guard(async () => {
+    start.disabled = true;
+    line1.classList.remove("cid-s-error");
+    line1.textContent = "Starting scan…";
+    try {
+      await onStart({ folders: "all", identify: mode.value, retry_unknown: false });
+    } finally {
+      if (!running) start.disabled = false;
+    }
+  }));
+  cancel.addEventListener("click", () => guard(async () => {
+    cancel.disabled = true;
+    line1.textContent = "Cancelling…";
+    await onCancel();
+  }));
+
+  function setRunning(value) {
+    running = value;
+    start.disabled = value;
+    mode.disabled = value;
+    cancel.hidden = !value;
+    cancel.disabled = false;
+    bar.hidden = !value;
+  }
+
+  function showProgress(p) {
+    if (!p) return;
+    setRunning(p.phase !== "done");
+    const looking = p.phase === "looking_up";
+    const done = looking ? p.lookups_done : p.bytes_total ? p.bytes_done : p.files_done;
+    const total = looking ? p.lookups_total : p.bytes_total ? p.bytes_total : p.files_total;
+    const pct = total ? Math.min(100, (100 * (done || 0)) / total) : 0;
+    fill.style.width = `${pct.toFixed(1)}%`;
+    const counts = looking
+      ? `${formatCount(p.lookups_done)} / ${formatCount(p.lookups_total)} lookups`
+      : `${formatCount(p.files_done)} / ${formatCount(p.files_total)} files` +
+        (p.bytes_total ? ` · ${formatBytes(p.bytes_done || 0)} / ${formatBytes(p.bytes_total)}` : "");
+    const eta = p.eta_seconds ? ` · about ${formatEta(p.eta_seconds)} left` : "";
+    line1.classList.remove("cid-s-error");
+    line1.textContent = `${PHASES[p.phase] || p.phase || "Working"}: ${counts}${eta}`;
+    line2.textContent = p.current || "";
+  }
+
+  /** A job from GET scan, POST scan or the .done event. */
+  function showJob(job) {
+    if (!job) return;
+    if (job.state === "running") {
+      setRunning(true);
+      showProgress({ ...job.progress, phase: (job.progress && job.progress.phase) || "listing" });
+      return;
+    }
+    setRunning(false);
+    line2.textContent = "";
+    if (job.state === "error") {
+      line1.textContent = `Scan failed: ${job.error || "unknown error"}`;
+      line1.classList.add("cid-s-error");
+    } else {
+      line1.classList.remove("cid-s-error");
+      line1.textContent = summaryText(job);
+    }
+  }
+
+  return { element, showJob, showProgress, get running() { return running; } };
+}
+
+function summaryText(job) {
+  const word = job.state === "cancelled" ? "Scan cancelled" : "Scan finished";
+  const s = job.summary || {};
+  const parts = Object.entries(s)
+    .filter(([, v]) => typeof v === "number")
+    .slice(0, 6)
+    .map(([k, v]) => `${formatCount(v)} ${k.replace(/_/g, " ")}`);
+  return parts.length ? `${word}: ${parts.join(", ")}` : `${word}.`;
+}
