@@ -61,14 +61,15 @@ class CivitaiClient:
     async def lookup(
         self, hashes: Iterable[str], *, on_outcome: Callable | None = None
     ) -> dict[str, LookupOutcome]:
-        """One outcome per input hash, keyed exactly as given (see the class docstring).
+        """One outcome per input hash, keyed exactly as given, in input order.
 
         ``on_outcome(outcome)`` (sync or async) is called for each outcome as its batch
         resolves: unknowns and errors right after their call, identified ones after their
         parent models arrived.
         """
         run = _Run(self, on_outcome)
-        for key in dict.fromkeys(hashes):
+        given = list(dict.fromkeys(hashes))
+        for key in given:
             run.keys.setdefault(normalize(key), []).append(key)
         invalid = [n for n in run.keys if not is_hash(n)]
         for norm in invalid:
@@ -83,7 +84,7 @@ class CivitaiClient:
             await run.single(norm)
             await run.flush_models(final=False)
         await run.flush_models(final=True)
-        return run.results
+        return {key: run.results[key] for key in given}  # in the order given
 
 
 class _Run:

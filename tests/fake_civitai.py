@@ -38,6 +38,12 @@ API (all thread-safe, call from any thread):
   ``.calls(path_suffix)`` → the requests whose path ends with it.
 - ``.reset()`` forgets models, failures, requests, ``down`` and ``clock``.
 
+Helpers: ``FakeClock()`` (real monotonic time plus everything "slept"; ``await
+clock.sleep(s)`` returns at once and records ``s`` in ``clock.sleeps``) and
+``fake_client(fake, *, token=None, interval=3.0, timeout=5.0, clock=None)`` → a
+``CivitaiClient`` on ``fake.url`` whose SpacingLimiter (and retry backoff) runs on that
+clock, shared with ``fake.clock``: no real waiting. Use ``async with`` or ``await .close()``.
+
 Endpoints (under /api/v1): POST model-versions/by-hash (≤100 SHA256, else 400),
 POST model-versions/by-hash/ids, GET model-versions/by-hash/{hash} (404
 ``{"error": "Model not found"}``), GET model-versions/{id}, GET models?ids=&nsfw=
@@ -56,7 +62,7 @@ import pytest
 from aiohttp import web
 from fake_civitai_catalog import FakeCatalog, FakeIds, fake_file
 
-__all__ = ["FakeCivitai", "FakeIds", "FakeRequest", "fake_file"]
+__all__ = ["FakeCivitai", "FakeClock", "FakeIds", "FakeRequest", "fake_client", "fake_file"]
 
 API_PREFIX = "/api/v1"
 MODEL_TYPES = [
@@ -270,6 +276,36 @@ class FakeCivitai(FakeCatalog):
                     {"modelVersionId": version["id"], "modelId": version["modelId"], "hash": h}
                 )
         return web.json_response(answer)
+
+
+class FakeClock:
+    """``clock()`` = real monotonic time + everything slept; ``sleep`` never really waits."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.offset += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+def fake_client(fake: FakeCivitai, *, token=None, interval=3.0, timeout=5.0, clock=None):
+    """A CivitaiClient pointed at ``fake``, spaced on a FakeClock (see the module doc)."""
+    from packload import pack_module
+
+    civitai = pack_module("civitai")
+    clock = clock or FakeClock()
+    fake.clock = clock
+    settings = civitai.Settings(api_base=fake.url, token=token, interval=interval, timeout=timeout)
+    limiter = civitai.SpacingLimiter(interval, clock=clock, sleep=clock.sleep)
+    client = civitai.CivitaiClient(settings, limiter=limiter)
+    client.clock = clock
+    return client
 
 
 def _int(text: str) -> int:

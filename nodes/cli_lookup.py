@@ -1,0 +1,56 @@
+"""``python <pack-dir> lookup HASH... [--api-base URL]``: ask CivitAI about hashes.
+
+Prints one JSON line per distinct hash, in the order given:
+``{"hash", "status", "civitai_info", "error", "error_kind"}`` (status identified | unknown |
+error). Exit 0 when every hash got an answer (identified or unknown), 1 when any ended in
+error, 2 for a bad ``--api-base``. Settings (token, spacing, timeout) come from the
+environment / ``.env``, see civitai/config.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+
+from yarl import URL
+
+from ..civitai import CivitaiClient, load_settings
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "lookup",
+        help="look model hashes up on CivitAI (one JSON line per hash)",
+        description="Look hashes up on CivitAI: full SHA256s in bulk (100 per call), other "
+        "kinds (AutoV2, AutoV3, CRC32, BLAKE3, AutoV1) one call each.",
+    )
+    parser.add_argument("hashes", nargs="+", metavar="HASH", help="SHA256, AutoV3, AutoV2, …")
+    parser.add_argument(
+        "--api-base", metavar="URL", help="CivitAI API base (default: CIVITAI_API_BASE or "
+        "https://civitai.com/api/v1; https://civitai.red/api/v1 for NSFW content)",
+    )  # fmt: skip
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.api_base:
+        url = URL(args.api_base)
+        if url.scheme not in ("http", "https") or not url.host:
+            print(f"error: --api-base {args.api_base!r} is not an http(s) URL", file=sys.stderr)
+            return 2
+        settings = dataclasses.replace(settings, api_base=args.api_base)
+    hashes = list(dict.fromkeys(args.hashes))
+    outcomes = asyncio.run(_lookup(settings, hashes))
+    for key in hashes:
+        print(json.dumps(outcomes[key].to_json(), ensure_ascii=False), flush=True)
+    return 1 if any(o.status == "error" for o in outcomes.values()) else 0
+
+
+async def _lookup(settings, hashes: list[str]):
+    async with CivitaiClient(settings) as client:
+        return await client.lookup(hashes)
