@@ -103,15 +103,20 @@ async def _own_scan(service, folders, identify, retry_unknown):
 
 
 def summary_sentence(job: dict) -> str:
+    """One line for the summary output, from the scanner's summary dict."""
     if job["state"] != "done":
         return f"Scan {job['state']}: {job.get('error') or 'no summary'}"
-    summary = job.get("summary") or {}
-    parts = [f"{k.replace('_', ' ')}: {v}" for k, v in summary.items() if _scalar(v)]
-    return "Scan done. " + ", ".join(parts)
-
-
-def _scalar(value) -> bool:
-    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    s = job.get("summary") or {}
+    counts = ", ".join(f"{n} {status}" for status, n in (s.get("by_status") or {}).items() if n)
+    mib = (s.get("bytes_hashed") or 0) / 2**20
+    text = (
+        f"Scan done: {s.get('files_total', 0)} files ({s.get('files_hashed', 0)} hashed, "
+        f"{mib:.1f} MiB read); {counts or 'no files'}; {s.get('calls', 0)} CivitAI calls."
+    )
+    for key in ("skipped", "errors"):
+        if s.get(key):
+            text += f" {len(s[key])} {key}."
+    return text
 
 
 def _slim(record: dict) -> dict:

@@ -11,8 +11,10 @@ and on teardown removes the stand-ins (and the pack modules bound to them) again
         comfy_env.progress   # [(value, total), ...] from every ProgressBar update
 """
 
+import asyncio
 import importlib
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,8 @@ class ComfyEnv:
         self.utils = importlib.import_module("comfy.utils")
         self.server_module = importlib.import_module("server")
         self.progress: list[tuple[int, int]] = []
+        self.loop = None  # the server loop, once start_server() ran
+        self.service = None
         fp = self.folder_paths
         fp.base_path = str(root)
         fp.models_dir = str(self.models_dir)
@@ -70,6 +74,39 @@ class ComfyEnv:
         """A ``PromptServer`` stand-in bound to ``loop`` (becomes ``PromptServer.instance``)."""
         return self.server_module.PromptServer(loop)
 
+    def start_server(self):
+        """Run a server loop in its own thread, as ComfyUI does; returns the PromptServer.
+        Nodes then run on another loop (``asyncio.run`` in the test thread)."""
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        return self.prompt_server(self.loop)
+
+    def make_service(self, settings, *, emit=None, loop=None, **kwargs):
+        """The pack's Service over this models tree, with a store in tmp, installed as the
+        one the nodes use. ``emit`` default: the PromptServer's ``send_sync`` if started."""
+        from packload import pack_module
+
+        if emit is None:
+            emit = self.server_module.PromptServer.instance.send_sync
+        service_cls = pack_module("nodes.service").Service
+        self.service = service_cls(
+            self.folder_paths,
+            emit=emit,
+            loop=loop if loop is not None else self.loop,
+            db_path=self.root / "user" / "civitai-identify.sqlite3",
+            settings=settings,
+            **kwargs,
+        )
+        pack_module("nodes.comfy_glue").set_service(self.service)
+        return self.service
+
+    def close(self):
+        if self.loop is not None:
+            if self.service is not None:
+                done = asyncio.run_coroutine_threadsafe(self.service.close(), self.loop)
+                done.result(timeout=10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
 
 @pytest.fixture
 def comfy_env(tmp_path):
@@ -77,11 +114,15 @@ def comfy_env(tmp_path):
     for name in list(saved):
         del sys.modules[name]
     sys.path.insert(0, STUBS)
+    env = None
     try:
-        yield ComfyEnv(tmp_path)
+        env = ComfyEnv(tmp_path)
+        yield env
     finally:
         from packload import pack_module
 
+        if env is not None:
+            env.close()
         pack_module("nodes.comfy_glue").set_service(None)
         sys.path.remove(STUBS)
         for name in [n for n in sys.modules if _is_stub(n) or n in PACK_COMFY_MODULES]:
