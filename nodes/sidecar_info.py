@@ -6,8 +6,9 @@ files are written by many versions of many tools."""
 from .store_records import iso, utc_now
 
 try:
-    from ..civitai import category_for_type
-except ImportError:  # civitai/ not exported yet
+    from ..civitai import build_civitai_info, category_for_type
+except ImportError:  # civitai/ not exported yet: the local builder below stands in
+    build_civitai_info = None
 
     def category_for_type(model_type):
         return "other"
@@ -85,6 +86,12 @@ def _url(model_id, version_id) -> str | None:
 def info_from_version(version: dict, file: dict | None, model: dict | None = None) -> dict:
     """A CivitAI model-version object (``file`` = the entry of ``files[]`` that matched;
     ``model`` = a parent model object, when the tool kept one) → civitai_info."""
+    if build_civitai_info is not None:
+        short = _dict(version.get("model"))
+        # LoRA Manager keeps tags/description in the version's "model": use it as the parent
+        parent = model or (short if ("tags" in short or "description" in short) else None)
+        matched = _dict(_dict(file).get("hashes")).get("SHA256")
+        return build_civitai_info(version, parent, "sidecar", matched_hash=matched)
     model = {**_dict(version.get("model")), **_dict(model)}
     file = _dict(file)
     meta = _dict(file.get("metadata"))

@@ -121,12 +121,14 @@ class ModelStore:
             )
 
     def touch_files(self, paths: list[str], now: float | None = None) -> None:
-        """Unchanged files seen again: only ``last_seen`` moves (and ``missing`` clears)."""
+        """Unchanged files seen again: only ``last_seen`` moves (and ``missing`` clears).
+        One statement over a JSON array: a 10,000-file re-scan stays a few milliseconds."""
         stamp = iso(now or utc_now())
         with transaction(self._conn):
-            self._conn.executemany(
-                "UPDATE files SET last_seen = ?, missing = 0 WHERE path = ?",
-                [(stamp, p) for p in paths],
+            self._conn.execute(
+                "UPDATE files SET last_seen = ?, missing = 0 "
+                "WHERE path IN (SELECT value FROM json_each(?))",
+                (stamp, json.dumps(paths)),
             )
 
     def mark_missing(self, paths: list[str]) -> None:
@@ -277,6 +279,31 @@ class ModelStore:
             (folder, name),
         ).fetchone()
         return row_to_record(row, include_path) if row else None
+
+    def lookup_state(self, sha256: str) -> tuple[str, str | None] | None:
+        row = self._conn.execute(
+            "SELECT status, retry_after FROM lookups WHERE sha256 = ?", (sha256.upper(),)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def scan_report(self, paths: list[str]) -> tuple[dict, dict, list[dict]]:
+        """For the files of one scan: ``({status: n}, {category: {status: n}}, errors)``
+        where errors are ``{"folder", "name", "error"}``."""
+        rows = self._conn.execute(
+            f"SELECT folder, name, status, error FROM (SELECT {RECORD_COLUMNS} "
+            f"FROM {RECORD_FROM} WHERE f.path IN (SELECT value FROM json_each(?)))",
+            (json.dumps(paths),),
+        ).fetchall()
+        by_status = dict.fromkeys(STATUSES, 0)
+        by_category: dict[str, dict[str, int]] = {}
+        errors = []
+        for folder, name, status, error in rows:
+            by_status[status] += 1
+            cat = by_category.setdefault(folder, {})
+            cat[status] = cat.get(status, 0) + 1
+            if status == "error":
+                errors.append({"folder": folder, "name": name, "error": error})
+        return by_status, by_category, errors
 
     def counts(self, include_missing: bool = False) -> dict[str, int]:
         """``{status: n}`` for all five statuses (zeros included)."""

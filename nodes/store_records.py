@@ -8,11 +8,14 @@ from datetime import datetime, timezone
 HASH_KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
 
 # The SELECT every record query uses; ``status`` is computed here so filters and counts agree.
+# A file problem (unreadable, truncated safetensors) shows as error unless CivitAI still
+# recognised the file's SHA256.
 RECORD_COLUMNS = """
     f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, l.checked_at, l.civitai_info,
     CASE
-        WHEN f.file_error IS NOT NULL THEN 'error'
         WHEN f.pending = 1 THEN 'pending'
+        WHEN l.status = 'identified' THEN 'identified'
+        WHEN f.file_error IS NOT NULL THEN 'error'
         WHEN l.status IS NOT NULL THEN l.status
         ELSE 'not_checked'
     END AS status,

@@ -1,7 +1,9 @@
 """The model store's tables and their migrations.
 
 The store shares its SQLite file with the hash cache (hashing/ owns its own tables); this
-module owns ``files``, ``lookups`` and ``model_store_meta`` (which holds the schema version).
+module owns ``files`` and ``lookups``. Its version is the row ``component = 'model_store'``
+of the shared ``schema_version(component, version)`` table (created by hashing's
+``connect_db``; created here too so the store never depends on the order of opening).
 A migration is a list of statements run in one transaction; the version only moves forward.
 A database written by a newer pack (higher version) is refused with a clear error rather
 than guessed at.
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 SCHEMA_VERSION = 1
+COMPONENT = "model_store"
 
 # version → statements that bring the previous version to this one
 MIGRATIONS: dict[int, list[str]] = {
@@ -77,9 +80,12 @@ def migrate(conn: sqlite3.Connection) -> int:
     """Create or upgrade the store's tables; return the schema version now in place."""
     with transaction(conn):
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS model_store_meta (key TEXT PRIMARY KEY, value TEXT)"
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
         )
-    row = conn.execute("SELECT value FROM model_store_meta WHERE key = 'schema_version'").fetchone()
+    row = conn.execute(
+        "SELECT version FROM schema_version WHERE component = ?", (COMPONENT,)
+    ).fetchone()
     current = int(row[0]) if row else 0
     if current > SCHEMA_VERSION:
         raise StoreSchemaError(
@@ -93,7 +99,8 @@ def migrate(conn: sqlite3.Connection) -> int:
             for statement in MIGRATIONS[version]:
                 conn.execute(statement)
             conn.execute(
-                "INSERT OR REPLACE INTO model_store_meta (key, value) VALUES ('schema_version', ?)",
-                (str(version),),
+                "INSERT INTO schema_version (component, version) VALUES (?, ?) "
+                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                (COMPONENT, version),
             )
     return SCHEMA_VERSION

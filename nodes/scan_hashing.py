@@ -1,0 +1,125 @@
+"""The scanner's hashing step: which files need reading, and reading them off the loop.
+
+A file whose (dev, ino, size, mtime_ns) matches the store or the hash cache costs no read.
+The rest are hashed one at a time in a worker thread (the engine parallelises inside a file)
+with AutoV3 skipped (computed later only for files CivitAI doesn't know by SHA256). Results
+are saved in small batches, so a crash loses at most one batch — and those hashes are in the
+hash cache already, so the next scan still reads nothing twice.
+"""
+
+import asyncio
+import errno
+import logging
+import os
+import struct
+import time
+
+from ..hashing import FileChangedError, FileIdentity, HashCancelledError, HashingError
+from .discover import Entry, Skipped
+from .store import FileUpdate
+
+_log = logging.getLogger(__name__)
+
+SAFETENSORS_EXTENSIONS = (".safetensors", ".sft")
+FLUSH_FILES = 50
+FLUSH_SECONDS = 1.0
+
+
+def identity_of(st: os.stat_result) -> FileIdentity:
+    return FileIdentity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def safetensors_problem(path: str, size: int) -> str | None:
+    """A sentence when a .safetensors file is visibly broken (truncated download), else None.
+    Reads 8 bytes; never raises for IO trouble (hashing reports that)."""
+    if not path.lower().endswith(SAFETENSORS_EXTENSIONS):
+        return None
+    if size < 8:
+        return f"Not a valid safetensors file: only {size} bytes (a truncated download?)."
+    try:
+        with open(path, "rb") as f:
+            (header_len,) = struct.unpack("<Q", f.read(8))
+    except (OSError, struct.error):
+        return None
+    if 8 + header_len > size:
+        return (
+            f"Truncated safetensors file: its header needs {8 + header_len} bytes but the file "
+            f"has {size} (an interrupted download?)."
+        )
+    return None
+
+
+def hash_one(cache, path: str, size: int, *, autov3: bool, progress, cancel):
+    """Runs in a worker thread: (HashResult, problem sentence or None)."""
+    problem = safetensors_problem(path, size)
+    result = cache.get_or_hash(path, autov3=autov3, progress=progress, cancel=cancel)
+    return result, problem
+
+
+async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, totals: dict):
+    """Hash ``entries`` in order; save each as a FileUpdate. Returns (updates, skipped,
+    cancelled). Per-file trouble never stops the loop."""
+    updates: list[FileUpdate] = []
+    skipped: list[Skipped] = []
+    pending: list[FileUpdate] = []
+    last_flush = time.monotonic()
+    for entry in entries:
+        if cancel is not None and cancel():
+            store.save_files(pending)
+            return updates, skipped, True
+        tracker.file_started(f"{entry.folder}/{entry.name}")
+        try:
+            result, problem = await asyncio.to_thread(
+                hash_one, cache, entry.path, entry.st.st_size, autov3=False,
+                progress=tracker.bytes_progress, cancel=cancel,
+            )  # fmt: skip
+        except HashCancelledError:
+            store.save_files(pending)
+            return updates, skipped, True
+        except FileChangedError as exc:
+            skipped.append(Skipped(entry.path, f"changed while it was read; next scan: {exc}"))
+            tracker.file_finished(entry.st.st_size)
+            continue
+        except (HashingError, OSError) as exc:
+            cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+            if getattr(cause, "errno", None) == errno.ENOENT or not os.path.lexists(entry.path):
+                skipped.append(Skipped(entry.path, "deleted during the scan"))
+            else:
+                update = FileUpdate(
+                    entry.path,
+                    entry.folder,
+                    entry.name,
+                    tuple(identity_of(entry.st)),
+                    None,
+                    _sentence(exc),
+                )
+                pending.append(update)
+                updates.append(update)
+                _log.warning("cannot hash %s: %s", entry.path, exc)
+            tracker.file_finished(entry.st.st_size)
+            continue
+        totals["bytes_hashed"] += result.bytes_read
+        totals["files_hashed"] += 1 if result.bytes_read else 0
+        update = FileUpdate(
+            entry.path,
+            entry.folder,
+            entry.name,
+            tuple(result.identity),
+            dict(result.hashes),
+            problem,
+        )
+        if problem:
+            _log.warning("%s: %s", entry.path, problem)
+        pending.append(update)
+        updates.append(update)
+        tracker.file_finished(entry.st.st_size)
+        if len(pending) >= FLUSH_FILES or time.monotonic() - last_flush >= FLUSH_SECONDS:
+            store.save_files(pending)
+            pending, last_flush = [], time.monotonic()
+    store.save_files(pending)
+    return updates, skipped, False
+
+
+def _sentence(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if text.endswith((".", "!", "?")) else text + "."

@@ -1,0 +1,175 @@
+"""The scanner's lookup step: ask CivitAI about SHA256s, save each answer as it arrives, and
+fall back to AutoV3 for the SHA256s CivitAI doesn't know (a safetensors file whose header was
+rewritten keeps its AutoV3). An error is saved as an error (retried next scan), never as
+unknown.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+from ..hashing import HashCancelledError, HashingError
+from .sidecars import write_civitai_info
+from .store import FileUpdate
+
+_log = logging.getLogger(__name__)
+
+
+class ScanCancelled(Exception):
+    """Raised inside the lookup step when the caller's ``cancel()`` turned true."""
+
+
+async def cancellable(coro, cancel, poll: float = 0.1):
+    """Await ``coro``; cancel it (and raise ScanCancelled) when ``cancel()`` turns true.
+    Outcomes saved before that stay saved."""
+    task = asyncio.ensure_future(coro)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=None if cancel is None else poll)
+            if done:
+                return task.result()
+            if cancel():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                raise ScanCancelled()
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+
+
+def _can_autov3(files: list[FileUpdate]) -> bool:
+    # AutoV3 key absent = not computed yet; None = computed, not a safetensors file
+    return any((f.hashes or {}).get("AutoV3", "") is not None for f in files)
+
+
+class LookupRunner:
+    """One scan's (or one identify's) lookups. ``totals`` collects the summary figures."""
+
+    def __init__(self, store, cache, client, tracker, cancel=None, *, write_sidecars=False):
+        self.store, self.cache, self.client = store, cache, client
+        self.tracker, self.cancel = tracker, cancel
+        self.write_sidecars = write_sidecars
+        self.totals = {"identified": 0, "unknown": 0, "errors": 0, "autov3_identified": 0,
+                       "bytes_hashed": 0}  # fmt: skip
+
+    async def run(self, files_by_sha: dict[str, list[FileUpdate]]) -> None:
+        """Look up every SHA256 in ``files_by_sha`` (one client call; it batches by 100)."""
+        if not files_by_sha:
+            return
+        deferred: dict[str, list[FileUpdate]] = {}
+        handled: set[str] = set()
+
+        def on_outcome(outcome) -> None:
+            sha = outcome.hash.upper()
+            if sha in handled:
+                return
+            handled.add(sha)
+            self.tracker.lookup_done()
+            files = files_by_sha.get(sha, [])
+            if outcome.status == "unknown" and _can_autov3(files):
+                deferred[sha] = files  # saved after the AutoV3 fallback
+                return
+            self._save(sha, outcome, files)
+
+        try:
+            outcomes = await cancellable(
+                self.client.lookup(list(files_by_sha), on_outcome=on_outcome), self.cancel
+            )
+        except (ScanCancelled, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a client bug must not lose the scan
+            _log.error("lookup failed: %s: %s", type(exc).__name__, exc)
+            message = f"The lookup failed unexpectedly ({type(exc).__name__})."
+            outcomes = {sha: _Failed(sha, message) for sha in files_by_sha if sha not in handled}
+        for outcome in (outcomes or {}).values():
+            on_outcome(outcome)  # any the client did not report through on_outcome
+        if deferred:
+            await self._autov3_fallback(deferred)
+
+    def _save(self, sha: str, outcome, files, matched_by=None) -> None:
+        info = outcome.civitai_info
+        if outcome.status == "identified" and matched_by and info is not None:
+            info = {**info, "matched_by": matched_by}
+        self.store.save_outcome(
+            sha,
+            outcome.status,
+            info,
+            outcome.error,
+            error_kind=outcome.error_kind,
+            matched_by=matched_by,
+        )
+        key = {"identified": "identified", "unknown": "unknown"}.get(outcome.status, "errors")
+        self.totals[key] += 1
+        if outcome.status == "error":
+            _log.warning("lookup failed for %s: %s", sha[:10], outcome.error)
+        if outcome.status == "identified" and self.write_sidecars and info is not None:
+            for f in files:
+                write_civitai_info(f.path, info, f.hashes or {})
+
+    async def _autov3_fallback(self, deferred: dict[str, list[FileUpdate]]) -> None:
+        by_v3: dict[str, str] = {}
+        for sha, files in deferred.items():
+            autov3 = await self._autov3_for(files)
+            if autov3:
+                by_v3.setdefault(autov3.upper(), sha)
+            else:
+                self._save(sha, _Unknown(sha), files)
+        if not by_v3:
+            return
+        _log.info("%d file(s) unknown by SHA256: trying AutoV3", len(by_v3))
+        self.tracker.update(lookups_total=self.tracker.snapshot()["lookups_total"] + len(by_v3))
+        outcomes = await cancellable(self.client.lookup(list(by_v3)), self.cancel)
+        for v3, sha in by_v3.items():
+            outcome = outcomes.get(v3) or next(
+                (o for k, o in outcomes.items() if k.upper() == v3), None
+            )
+            if outcome is None:
+                continue  # not answered: stays without a lookup, retried next scan
+            self.tracker.lookup_done()
+            if outcome.status == "identified":
+                self.totals["autov3_identified"] += 1
+                self._save(sha, outcome, deferred[sha], matched_by="AutoV3")
+            else:
+                self._save(sha, outcome, deferred[sha])
+
+    async def _autov3_for(self, files: list[FileUpdate]) -> str | None:
+        """The AutoV3 of the first file that has (or can compute) one: a second read."""
+        for f in files:
+            hashes = f.hashes or {}
+            if "AutoV3" in hashes:
+                if hashes["AutoV3"]:
+                    return hashes["AutoV3"]
+                continue
+            if self.cancel is not None and self.cancel():
+                raise ScanCancelled()
+            try:
+                result = await asyncio.to_thread(
+                    self.cache.get_or_hash, f.path, autov3=True, cancel=self.cancel
+                )
+            except HashCancelledError as exc:
+                raise ScanCancelled() from exc
+            except (HashingError, OSError) as exc:
+                _log.warning("cannot compute AutoV3 of %s: %s", f.path, exc)
+                continue
+            self.totals["bytes_hashed"] += result.bytes_read
+            self.store.save_files([FileUpdate(f.path, f.folder, f.name,
+                                              tuple(result.identity), dict(result.hashes),
+                                              f.file_error)])  # fmt: skip
+            if result.hashes.get("AutoV3"):
+                return result.hashes["AutoV3"]
+        return None
+
+
+class _Failed:
+    status, civitai_info, error_kind = "error", None, "bad_response"
+
+    def __init__(self, sha, error):
+        self.hash, self.error = sha, error
+
+
+class _Unknown:
+    status, civitai_info, error, error_kind = "unknown", None, None, None
+
+    def __init__(self, sha):
+        self.hash = sha

@@ -1,0 +1,258 @@
+"""Scanner: walk model folders → classify → hash via the cache → pick lookups → ask CivitAI
+→ save to the store. See docs/data-flow.md. No ComfyUI import: the caller passes the
+folders (ComfyUI's folder_paths, or the CLI's directory) and owns the client's lifetime.
+"""
+
+import asyncio
+import logging
+import os
+import time
+
+from .discover import Listing, list_models
+from .paths import OTHER
+from .scan_hashing import hash_entries, hash_one, identity_of
+from .scan_lookup import LookupRunner, ScanCancelled
+from .scan_progress import ScanProgress
+from .sidecars import read_sidecar_info
+from .store import FileUpdate
+from .store_records import iso, utc_now
+
+_log = logging.getLogger(__name__)
+
+IDENTIFY_MODES = ("other", "all", "none")
+
+
+class Scanner:
+    """``folders`` maps a ComfyUI folder name (or "other") to its directories.
+    ``write_sidecars``: write ``<stem>.civitai.info`` next to newly identified files."""
+
+    def __init__(self, store, cache, client, folders, *, write_sidecars=False):
+        self.store, self.cache, self.client = store, cache, client
+        self.folders = {k: list(v) for k, v in folders.items()}
+        self.write_sidecars = write_sidecars
+
+    def _selected(self, folders) -> dict[str, list[str]]:
+        if folders is None or folders == "all":
+            return self.folders
+        if isinstance(folders, dict):
+            return {k: list(v) for k, v in folders.items()}
+        unknown = [f for f in folders if f not in self.folders]
+        if unknown:
+            raise ValueError(f"Unknown model folder(s): {', '.join(map(str, unknown))}.")
+        return {k: self.folders[k] for k in folders}
+
+    async def scan(
+        self, folders=None, identify="other", retry_unknown=False, progress=None, cancel=None
+    ) -> dict:
+        """Scan and return the summary dict (see ``_summary``). Never raises for a bad file:
+        it lands in ``summary["skipped"]`` or as a record with status error. ``cancel()``
+        is polled between files and blocks; a cancelled scan returns ``cancelled: True``."""
+        if identify not in IDENTIFY_MODES:
+            raise ValueError(f"identify must be one of {IDENTIFY_MODES}, not {identify!r}.")
+        started, t0 = utc_now(), time.monotonic()
+        calls_before = getattr(self.client, "calls", 0) if self.client else 0
+        tracker = ScanProgress(progress)
+        selected = self._selected(folders)
+        listing: Listing = await asyncio.to_thread(list_models, selected, cancel)
+        for s in listing.skipped:
+            _log.warning("skipped %s: %s", s.path, s.reason)
+        totals = {"bytes_hashed": 0, "files_hashed": 0, "from_sidecars": 0}
+        self.store.set_pending(None, False)  # stale flags from an interrupted scan
+
+        known = self.store.known_files()
+        unchanged, changed, to_hash = [], [], []
+        for e in listing.entries:
+            ident = tuple(identity_of(e.st))
+            row = known.get(e.path)
+            if row and row.identity == ident and row.hashes:
+                if row.folder == e.folder and row.name == e.name:
+                    unchanged.append(row)
+                else:
+                    changed.append(FileUpdate(e.path, e.folder, e.name, ident, row.hashes,
+                                              row.file_error))  # fmt: skip
+                continue
+            hashes = self.cache.lookup(identity_of(e.st))
+            if hashes:
+                changed.append(FileUpdate(e.path, e.folder, e.name, ident, dict(hashes)))
+            else:
+                to_hash.append(e)
+        self.store.touch_files([r.path for r in unchanged], started)
+        self.store.save_files(changed, started)
+
+        tracker.phase("hashing", files_total=len(to_hash),
+                      bytes_total=sum(e.st.st_size for e in to_hash))  # fmt: skip
+        hashed, skipped, cancelled = await hash_entries(
+            to_hash, self.cache, self.store, tracker, cancel, totals
+        )
+        skipped = listing.skipped + skipped
+        files = [FileUpdate(r.path, r.folder, r.name, r.identity, r.hashes, r.file_error)
+                 for r in unchanged] + changed + hashed  # fmt: skip
+        runner = LookupRunner(self.store, self.cache, self.client, tracker, cancel,
+                              write_sidecars=self.write_sidecars)  # fmt: skip
+        if not cancelled:
+            cancelled = await self._identify_files(files, listing, identify, retry_unknown,
+                                                   tracker, runner, totals)  # fmt: skip
+        missing = [] if cancelled else self._mark_missing(known, files, listing, selected)
+        tracker.phase("done", current=None)
+        calls = (getattr(self.client, "calls", 0) if self.client else 0) - calls_before
+        by_status, by_category, errors = self.store.scan_report([f.path for f in files])
+        summary = {
+            "identify": identify,
+            "files_total": len(files),
+            "files_hashed": totals["files_hashed"],
+            "bytes_hashed": totals["bytes_hashed"] + runner.totals["bytes_hashed"],
+            "lookups": {k: v for k, v in runner.totals.items() if k != "bytes_hashed"},
+            "from_sidecars": totals["from_sidecars"],
+            "calls": calls,
+            "by_status": by_status,
+            "by_category": by_category,
+            "errors": errors,
+            "skipped": [s.to_json() for s in skipped],
+            "missing": len(missing),
+            "cancelled": cancelled,
+            "started_at": iso(started),
+            "duration_seconds": round(time.monotonic() - t0, 3),
+        }
+        _log.info(
+            "scan %s: %d files, %s hashed (%d bytes), %d API calls, %s; %d skipped, %d errors",
+            "cancelled" if cancelled else "done", len(files), totals["files_hashed"],
+            summary["bytes_hashed"], calls, _counts_text(by_status), len(skipped), len(errors),
+        )  # fmt: skip
+        return summary
+
+    async def _identify_files(
+        self, files, listing, identify, retry_unknown, tracker, runner, totals
+    ) -> bool:
+        """Sidecars first, then the API for what is left. True when cancelled."""
+        states = self.store.lookup_states()
+        totals["from_sidecars"] = await self._read_sidecars(files, listing, states)
+        now = iso(utc_now())
+        wanted: dict[str, list[FileUpdate]] = {}
+        for f in files:
+            sha = (f.hashes or {}).get("SHA256")
+            if not sha or identify == "none":
+                continue
+            if identify == "other" and f.folder != OTHER:
+                continue
+            status, retry_after = states.get(sha, (None, None))
+            if status == "identified":
+                continue
+            if status == "unknown" and not retry_unknown and (retry_after or "") > now:
+                continue
+            wanted.setdefault(sha, []).append(f)
+        # duplicates of a wanted SHA256 in other folders share the answer
+        for f in files:
+            sha = (f.hashes or {}).get("SHA256")
+            if sha in wanted and f not in wanted[sha]:
+                wanted[sha].append(f)
+        tracker.phase("looking_up", lookups_total=len(wanted), current=None)
+        if not wanted or self.client is None:
+            return False
+        self.store.set_pending(list(wanted))
+        try:
+            await runner.run(wanted)
+        except ScanCancelled:
+            self.store.set_pending(None, False)
+            return True
+        return False
+
+    async def _read_sidecars(self, files, listing, states) -> int:
+        todo = [
+            f for f in files
+            if f.hashes and f.hashes.get("SHA256")
+            and states.get(f.hashes["SHA256"], (None,))[0] != "identified"
+            and _has_sidecar(f.path, listing)
+        ]  # fmt: skip
+        found = 0
+        for f in todo:
+            names = listing.dir_names.get(os.path.dirname(f.path))
+            info = await asyncio.to_thread(read_sidecar_info, f.path, f.hashes, names)
+            if info is not None:
+                self.store.save_outcome(f.hashes["SHA256"], "identified", info,
+                                        matched_by="sidecar")  # fmt: skip
+                states[f.hashes["SHA256"]] = ("identified", None)
+                found += 1
+        return found
+
+    def _mark_missing(self, known, files, listing, selected) -> list[str]:
+        seen = {f.path for f in files} | {s.path for s in listing.skipped}
+        roots = {cat: [os.path.join(r, "") for r in listing.roots.get(cat, [])]
+                 for cat in selected}  # fmt: skip
+        gone = [
+            row.path for row in known.values()
+            if not row.missing and row.path not in seen and row.folder in roots
+            and any(row.path.startswith(r) for r in roots[row.folder])
+        ]  # fmt: skip
+        if gone:
+            self.store.mark_missing(gone)
+            _log.info("%d file(s) no longer on disk: marked missing", len(gone))
+        return gone
+
+    async def identify(self, folder: str, name: str, force=False, progress=None) -> dict:
+        """Hash (if needed) and look up one file; return its record. Without ``force`` an
+        identified file, or a known-unknown within its retry date, makes no API call.
+        Raises FileNotFoundError (a sentence) when no such file exists."""
+        path = self._resolve(folder, name)
+        tracker = ScanProgress(progress)
+        st = await asyncio.to_thread(os.stat, path)
+        ident = tuple(identity_of(st))
+        row = self.store.get_file(folder, name)
+        if row and row.path == path and row.identity == ident and row.hashes:
+            hashes = row.hashes
+        else:
+            hashes = self.cache.lookup(identity_of(st))
+            if not hashes:
+                tracker.phase("hashing", files_total=1, bytes_total=st.st_size,
+                              current=f"{folder}/{name}")  # fmt: skip
+                result, _ = await asyncio.to_thread(hash_one, self.cache, path, st.st_size,
+                                                    autov3=False, progress=tracker.bytes_progress,
+                                                    cancel=None)  # fmt: skip
+                hashes, ident = result.hashes, tuple(result.identity)
+                tracker.file_finished(st.st_size)
+        f = FileUpdate(path, folder, name, ident, dict(hashes))
+        self.store.save_files([f])
+        sha = hashes["SHA256"]
+        listing = Listing(dir_names={})
+        if _has_sidecar(path, None) and self.store.lookup_state(sha) is None:
+            await self._read_sidecars([f], listing, {})
+        status, retry_after = self.store.lookup_state(sha) or (None, None)
+        within_retry = status == "unknown" and (retry_after or "") > iso(utc_now())
+        if self.client is not None and (force or not (status == "identified" or within_retry)):
+            tracker.phase("looking_up", lookups_total=1)
+            self.store.set_pending([sha])
+            runner = LookupRunner(self.store, self.cache, self.client, tracker,
+                                  write_sidecars=self.write_sidecars)  # fmt: skip
+            try:
+                await runner.run({sha: [f]})
+            finally:
+                self.store.set_pending([sha], False)
+        tracker.phase("done")
+        return self.store.get_record(folder, name)
+
+    def _resolve(self, folder: str, name: str) -> str:
+        row = self.store.get_file(folder, name)
+        if row and os.path.isfile(row.path):
+            return row.path
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts:
+            raise FileNotFoundError(f"Not a model name: {name!r}.")
+        for root in self.folders.get(folder, []):
+            candidate = os.path.join(root, *parts)
+            if os.path.isfile(candidate):
+                return candidate
+        raise FileNotFoundError(f"No model file {folder}/{name} was found.")
+
+
+def _has_sidecar(path: str, listing) -> bool:
+    directory, name = os.path.split(path)
+    stem = os.path.splitext(name)[0]
+    names = listing.dir_names.get(directory) if listing is not None else None
+    candidates = (f"{stem}.civitai.info", f"{name}.civitai.info", f"{stem}.metadata.json",
+                  f"{stem}.cm-info.json")  # fmt: skip
+    if names is not None:
+        return any(c in names for c in candidates)
+    return any(os.path.exists(os.path.join(directory, c)) for c in candidates)
+
+
+def _counts_text(by_status: dict) -> str:
+    return ", ".join(f"{n} {s}" for s, n in by_status.items() if n) or "no files"
