@@ -152,6 +152,15 @@ def seed_small_tree(models_dir: Path, db_path: Path, origin: str) -> dict:
     return shas
 
 
+def _bulk_is_identified(i: int) -> bool:
+    return i % 4 != 3
+
+
+def bulk_identified(count: int) -> int:
+    """How many of ``seed_bulk(count)``'s records are identified (the rest: not checked)."""
+    return sum(1 for i in range(count) if _bulk_is_identified(i))
+
+
 def seed_bulk(db_path: Path, count: int, origin: str) -> None:
     """``count`` synthetic records (files that are not on disk; never scan this store)."""
     store_mod = pack_module("nodes.store")
@@ -173,7 +182,7 @@ def seed_bulk(db_path: Path, count: int, origin: str) -> None:
                     {"SHA256": sha},
                 )
             )
-            if i % 4 != 3:
+            if _bulk_is_identified(i):
                 info = info_for(
                     origin,
                     1000 + i,

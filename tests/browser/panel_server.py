@@ -154,7 +154,7 @@ class PanelServer:
             progress_interval=self.progress_interval,
         )
         app = routes.make_app(self.service)
-        app.router.add_get("/", lambda r: web.FileResponse(HERE / "page" / "index.html"))
+        app.router.add_get("/", self._index)
         app.router.add_static("/scripts/", HERE / "page" / "scripts")
         app.router.add_get("/extensions", self._extensions)
         app.router.add_static("/extensions/civitai-identify/", PACK / "web")
@@ -172,6 +172,9 @@ class PanelServer:
             await ws.close()
         await self.service.close()
         await runner.cleanup()
+
+    async def _index(self, request):
+        return web.FileResponse(HERE / "page" / "index.html")
 
     async def _extensions(self, request):
         web_dir = PACK / "web"

@@ -106,6 +106,7 @@ export function mountPanel(el, { api }) {
     fillSelect(selBase, "All base models", f.baseModel, state.filters.baseModel);
     fillSelect(selStatus, "Any status", f.status, state.filters.status, STATUS_LABELS);
     state.view = sortItems(filterItems(state.items, state.filters), state.sort);
+    count.dataset.q = state.filters.q; // the query this count answers (tests wait on it)
     count.textContent = state.view.length === state.items.length
       ? `${formatCount(state.items.length)} models`
       : `${formatCount(state.view.length)} of ${formatCount(state.items.length)} models`;

@@ -1,0 +1,65 @@
+// Helpers shared by the panel scenarios (they run in Node; page.* calls reach the browser).
+
+export const sel = (name) => `[data-cid="${name}"]`;
+
+export async function openPanel(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 20000 });
+}
+
+export const rowTitles = (page) =>
+  page.$$eval(".cid-item", (rows) =>
+    rows
+      .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+      .map((r) => r.querySelector(".cid-item-title").textContent));
+
+export const countText = (page) => page.textContent(sel("count"));
+
+/** Type into the search box and wait until the count line settles on `expect` rows. */
+export async function search(page, q, expect) {
+  await page.fill(sel("search"), q);
+  try {
+    await page.waitForFunction((v) => document.querySelector('[data-cid="count"]').dataset.q === v, q, { timeout: 5000 });
+  } catch {
+    return false;
+  }
+  return waitCount(page, expect);
+}
+
+export async function waitCount(page, expect, timeout = 5000) {
+  try {
+    await page.waitForFunction(
+      (n) => {
+        const list = document.querySelector(".cid-list");
+        const count = document.querySelector('[data-cid="count"]');
+        if (n === 0) return !!document.querySelector('[data-cid="state-no-match"]');
+        return list && list.isConnected && count && count.textContent.replace(/,/g, "").startsWith(`${n} `);
+      },
+      expect,
+      { timeout },
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function selectOption(page, name, value) {
+  await page.selectOption(sel(name), value);
+}
+
+export async function openRecord(page, title) {
+  await page.locator(".cid-item", { hasText: title }).first().click();
+  await page.waitForSelector(sel("details"));
+}
+
+export async function back(page) {
+  await page.click(sel("back"));
+  await page.waitForSelector(".cid-list");
+}
+
+export const blurredLevels = (page) =>
+  page.$$eval('[data-cid="image"]', (cells) =>
+    cells.filter((c) => c.firstElementChild.classList.contains("cid-blur")).map((c) => Number(c.dataset.nsfw)));
+
+export const now = () => performance.now();

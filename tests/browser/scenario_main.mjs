@@ -1,0 +1,205 @@
+// The panel over the small seeded store: list, search, filters, details, sanitizing, NSFW
+// blur, copy, identify, scan with live progress, and the error/empty states.
+import { back, blurredLevels, countText, openPanel, openRecord, rowTitles, search, sel,
+  selectOption, waitCount } from "./scenario_lib.mjs";
+
+export async function mainScenario({ page, check, shot, args }) {
+  await openPanel(page, args.url);
+  const load = await page.evaluate(() => ({
+    errors: window.__loadErrors,
+    tabs: window.__app.extensionManager.tabs.map((t) => ({ id: t.id, title: t.title, type: t.type, icon: t.icon })),
+  }));
+  check("extension_files_load_alone", load.errors.length === 0, load.errors);
+  check("tab_registered", load.tabs.length === 1 && load.tabs[0].id === "civitai-identify" &&
+    load.tabs[0].type === "custom" && /^pi pi-/.test(load.tabs[0].icon), load.tabs);
+  await page.waitForSelector(".cid-item");
+  const titles = await rowTitles(page);
+  const want = ["DreamShaper — 8", "Anime Lineart — v2", "Detail Tweaker XL — v1.0",
+    "mystery_lora.safetensors", "easynegative.safetensors", "broken_download.safetensors"];
+  check("list_renders", want.every((t) => titles.includes(t)) && (await countText(page)).startsWith("6 "), titles);
+  const badges = await page.$$eval(".cid-item .cid-badge", (b) => b.map((x) => x.textContent));
+  check("status_badges", ["identified", "unknown", "error", "not checked"].every((s) => badges.includes(s)), badges);
+  const thumbs = await page.$$eval(".cid-item .cid-thumb img", (imgs) => imgs.map((i) => i.getAttribute("src")));
+  check("thumbnails", thumbs.length === 3 && thumbs.every((s) => s.includes("/img/")), thumbs);
+  check("token_notice", await page.isVisible(sel("token-notice")), await page.textContent(sel("notices")));
+  check("error_notice", /could not be checked/.test(await page.textContent(sel("notices"))), "");
+  await shot("01-list");
+
+  // Search: file name, model name, tag, trigger words (every word must match); no match.
+  const found = {};
+  for (const [q, n] of [["anime", 1], ["dreamy light", 1], ["photorealistic", 1], ["mystery", 1], ["tweaker", 1], ["lora", 1]]) {
+    found[q] = (await search(page, q, n)) ? await rowTitles(page) : `count ${await countText(page)}`;
+  }
+  check("search_narrows", found.anime?.[0] === "Anime Lineart — v2" && found["dreamy light"]?.[0] === "DreamShaper — 8" &&
+    found.photorealistic?.[0] === "DreamShaper — 8" && found.mystery?.[0] === "mystery_lora.safetensors" &&
+    found.tweaker?.[0] === "Detail Tweaker XL — v1.0", found);
+  const none = await search(page, "no such model zzz", 0);
+  await shot("02-no-match");
+  await page.click(`${sel("state-no-match")} button`);
+  check("search_no_match_and_clear", none && (await waitCount(page, 6)) && (await page.inputValue(sel("search"))) === "", "");
+
+  // Filters and sort.
+  const filtered = {};
+  await selectOption(page, "filter-status", "unknown");
+  filtered.unknown = (await waitCount(page, 1)) && (await rowTitles(page));
+  await selectOption(page, "filter-status", "");
+  await selectOption(page, "filter-category", "loras");
+  filtered.loras = (await waitCount(page, 3)) && (await rowTitles(page));
+  await selectOption(page, "filter-base", "SDXL 1.0");
+  filtered.sdxl = (await waitCount(page, 1)) && (await rowTitles(page));
+  await shot("03-filtered");
+  await selectOption(page, "filter-base", "");
+  await selectOption(page, "filter-category", "");
+  check("filters_narrow", filtered.unknown?.[0] === "mystery_lora.safetensors" && filtered.loras?.length === 3 &&
+    filtered.sdxl?.[0] === "Detail Tweaker XL — v1.0" && (await waitCount(page, 6)), filtered);
+  await selectOption(page, "sort", "size");
+  const bySize = await rowTitles(page);
+  await selectOption(page, "sort", "name");
+  check("sort_by_size", bySize[0] === "DreamShaper — 8", bySize);
+
+  // Details of an identified model, with a hostile description.
+  await openRecord(page, "DreamShaper — 8");
+  await page.waitForTimeout(400); // let an onerror/onload fire if anything slipped through
+  const record = await page.evaluate(async () =>
+    (await fetch("/api/civitai-identify/models/checkpoints/dreamshaper_8.safetensors")).json());
+  const details = await page.textContent(sel("details"));
+  const facts = ["creator_100", "SD 1.5", "dreamy light", "photorealistic", record.hashes.SHA256, "Version 8", record.civitai_info.type, "Open on CivitAI"];
+  const link = await page.$eval(sel("civitai-link"), (a) => [a.href, a.target, a.rel]);
+  check("details_show_info", facts.every((f) => details.includes(f)) &&
+    link[0] === record.civitai_info.url && link[1] === "_blank" && link[2] === "noopener noreferrer",
+  { missing: facts.filter((f) => !details.includes(f)), link });
+  const desc = await page.$$eval(sel("description"), (boxes) => {
+    const box = boxes[boxes.length - 1];
+    const all = [...box.querySelectorAll("*")];
+    return {
+      text: box.textContent,
+      bold: !!box.querySelector("b"),
+      banned: all.filter((e) => /^(script|img|svg|iframe|style|object|embed)$/i.test(e.localName)).map((e) => e.localName),
+      handlers: all.flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name) || a.name === "style").map((a) => a.name)),
+      hrefs: [...box.querySelectorAll("a")].map((a) => [a.getAttribute("href"), a.target, a.rel]),
+    };
+  });
+  await page.locator(sel("description"), { hasText: "click me" }).getByText("click me").click();
+  await page.waitForTimeout(200);
+  const xss = await page.evaluate(() => ({ flag: window.__xss, bodyShown: getComputedStyle(document.body).display !== "none" }));
+  check("description_sanitized", xss.flag === undefined && xss.bodyShown && desc.bold && desc.text.includes("portraits") &&
+    desc.banned.length === 0 && desc.handlers.length === 0 &&
+    desc.hrefs.every(([h, t, r]) => (h === null || /^https?:/.test(h)) && (h === null || (t === "_blank" && r === "noopener noreferrer"))) &&
+    desc.hrefs.some(([h]) => h === "https://example.com/guide"), { xss, desc });
+  await shot("04-details");
+
+  // NSFW: levels 1, 4, 16, 2 → R (4) and above blurred by default; a click reveals one.
+  const before = await blurredLevels(page);
+  await page.click('[data-cid="image"][data-nsfw="4"]');
+  const afterClick = await blurredLevels(page);
+  await shot("05-nsfw-one-revealed");
+  await back(page);
+  await selectOption(page, "blur", "2");
+  await openRecord(page, "DreamShaper — 8");
+  const strict = await blurredLevels(page);
+  const stored = await page.evaluate(() => localStorage.getItem("civitai-identify.blurLevel"));
+  check("nsfw_blur", JSON.stringify(before) === "[4,16]" && JSON.stringify(afterClick) === "[16]" &&
+    JSON.stringify(strict) === "[4,16,2]" && stored === "2", { before, afterClick, strict, stored });
+
+  // Click to copy: a trigger word and a hash.
+  await page.click(`${sel("trigger")}:has-text("dreamy light")`);
+  const copiedWord = await page.evaluate(() => navigator.clipboard.readText());
+  await page.locator(sel("hash"), { hasText: record.hashes.SHA256 }).click();
+  const copiedHash = await page.evaluate(() => navigator.clipboard.readText());
+  check("click_to_copy", copiedWord === "dreamy light" && copiedHash === record.hashes.SHA256, { copiedWord, copiedHash });
+  await back(page);
+  await selectOption(page, "blur", "4");
+
+  await identifyScenario({ page, check, shot, args });
+  await scanScenario({ page, check, shot, args });
+  await statesScenario({ page, check, shot, args });
+}
+
+async function identifyScenario({ page, check, shot, args }) {
+  await openRecord(page, "mystery_lora.safetensors");
+  const label = await page.textContent(sel("identify"));
+  await page.click(sel("identify"));
+  let ok = false;
+  try {
+    await page.waitForFunction((name) => document.querySelector('[data-cid="details"] h3')?.textContent.includes(name),
+      args["identify-name"], { timeout: 30000 });
+    ok = true;
+  } catch {
+    // reported below
+  }
+  await page.waitForTimeout(200);
+  await shot("06-identified");
+  const badge = await page.textContent(`${sel("details")} .cid-badge`);
+  check("identify_retry", label === "Retry" && ok && badge === "identified",
+    { label, badge, title: await page.textContent(`${sel("details")} h3`) });
+  await back(page);
+}
+
+async function scanScenario({ page, check, shot, args }) {
+  await page.evaluate(() => (window.__api.events.length = 0));
+  await selectOption(page, "scan-mode", "all");
+  await page.click(sel("scan-start"));
+  const seen = new Set();
+  let midShot = false;
+  const t0 = Date.now();
+  while (Date.now() - t0 < 60000) {
+    const s = await page.evaluate(() => ({
+      phase: document.querySelector('[data-cid="scan-phase"]').textContent,
+      cancel: !document.querySelector('[data-cid="scan-cancel"]').hidden,
+      done: window.__api.events.some((e) => e.type === "civitai-identify.done" && e.data.kind === "scan"),
+    }));
+    if (s.phase) seen.add(s.phase);
+    if (s.cancel && !midShot) {
+      midShot = true;
+      await shot("07-scan-running");
+    }
+    if (s.done) break;
+    await page.waitForTimeout(30);
+  }
+  const events = await page.evaluate(() => window.__api.events.map((e) => [e.type, e.data.phase || e.data.state]));
+  let listed = false;
+  try {
+    await page.waitForFunction((name) => [...document.querySelectorAll(".cid-item-title")].some((t) => t.textContent.includes(name)),
+      args["scan-name"], { timeout: 10000 });
+    listed = true;
+  } catch {
+    // reported below
+  }
+  await shot("08-after-scan");
+  const finalPhase = await page.textContent(sel("scan-phase"));
+  check("scan_progress_and_refresh",
+    events.some(([t]) => t === "civitai-identify.progress") && events.some(([t, s]) => t === "civitai-identify.done" && s === "done") &&
+    [...seen].some((p) => /Hashing|Listing|Looking up/.test(p)) && /Scan finished/.test(finalPhase) && listed,
+  { events, seen: [...seen], finalPhase, listed });
+}
+
+async function statesScenario({ page, check, shot, args }) {
+  // The routes failing: a clear error with Retry, which recovers once they answer again.
+  const models = "**/api/civitai-identify/models";
+  await page.route(models, (r) => r.fulfill({ status: 500, contentType: "application/json",
+    body: JSON.stringify({ error: "Internal error (OperationalError); see the ComfyUI log." }) }));
+  await openPanel(page, args.url);
+  await page.waitForSelector(sel("state-error"));
+  const errorText = await page.textContent(sel("state-error"));
+  await shot("09-api-error");
+  await page.unroute(models);
+  await page.click(`${sel("state-error")} button`);
+  let recovered = false;
+  try {
+    await page.waitForSelector(".cid-item", { timeout: 10000 });
+    recovered = true;
+  } catch {
+    // reported below
+  }
+  check("api_error_and_retry", /OperationalError/.test(errorText) && /Retry/.test(errorText) && recovered, { errorText, recovered });
+
+  // No records yet: the empty state says to scan.
+  await page.route(models, (r) => r.fulfill({ status: 200, contentType: "application/json",
+    body: JSON.stringify({ models: [], total: 0 }) }));
+  await openPanel(page, args.url);
+  await page.waitForSelector(sel("state-empty"));
+  const emptyText = await page.textContent(sel("state-empty"));
+  await shot("10-empty");
+  await page.unroute(models);
+  check("empty_state", /Scan your models/.test(emptyText), emptyText);
+}
