@@ -56,10 +56,12 @@ def settings(fake, **kwargs):
     return pack_module("civitai.config").Settings(api_base=fake.url, **kwargs)
 
 
-async def make_api(env, fake, aiohttp_client, *, token=None, **service_kwargs) -> Api:
+async def make_api(
+    env, fake, aiohttp_client, *, token=None, interval=0.01, **service_kwargs
+) -> Api:
     events = []
     service = env.make_service(
-        settings(fake, token=token),
+        settings(fake, token=token, interval=interval),
         emit=lambda event, data: events.append((event, data)),
         loop=asyncio.get_running_loop(),
         **service_kwargs,
