@@ -162,7 +162,10 @@ class _Run:
         """Archived models come back with ``files: []``: map them via by-hash/ids."""
         url = self.http.url("model-versions/by-hash/ids")
         try:
-            ids = map_ids(await self.http.request_json("POST", url, json=missing, note="ids"))
+            data = await self.http.request_json(
+                "POST", url, json=missing, note=f"{len(missing)} hashes, archived versions"
+            )
+            ids = map_ids(data)
         except CivitaiError as exc:
             log.warning("Could not map archived versions back to hashes: %s", exc)
             self.failed(exc)
@@ -179,7 +182,8 @@ class _Run:
             return await self.fail_all([norm], self.tripped)
         url = self.http.url(f"model-versions/by-hash/{norm}")
         try:
-            version = expect(await self.http.request_json("GET", url), dict, "a model version")
+            data = await self.http.request_json("GET", url, note="1 hash", describe=_one_found)
+            version = expect(data, dict, "a model version")
             if not isinstance(version.get("id"), int):
                 expect(None, dict, "a model version")
         except NotFoundError:
@@ -236,3 +240,7 @@ def _model_id(version: dict) -> int | None:
 
 def _found(found: dict, batch: list[str]) -> str:
     return f"{len(found)} found, {len(batch) - len(found)} unknown"
+
+
+def _one_found(_data) -> str:
+    return "1 found"
