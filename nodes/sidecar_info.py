@@ -3,16 +3,8 @@
 object) or Stability Matrix's ConnectedModelInfo. Every field is read defensively: these
 files are written by many versions of many tools."""
 
+from ..civitai import build_civitai_info, category_for_type
 from .store_records import iso, utc_now
-
-try:
-    from ..civitai import build_civitai_info, category_for_type
-except ImportError:  # civitai/ not exported yet: the local builder below stands in
-    build_civitai_info = None
-
-    def category_for_type(model_type):
-        return "other"
-
 
 WEB = "https://civitai.com"
 
@@ -39,23 +31,6 @@ def _tags(value) -> list[str]:
     return out
 
 
-def _images(value) -> list[dict]:
-    images = []
-    for img in value if isinstance(value, list) else []:
-        if isinstance(img, dict) and isinstance(img.get("url"), str):
-            level = img.get("nsfwLevel", img.get("nsfw_level"))
-            images.append(
-                {
-                    "url": img["url"],
-                    "width": _int(img.get("width")),
-                    "height": _int(img.get("height")),
-                    "nsfw_level": _int(level),
-                    "type": img.get("type") if isinstance(img.get("type"), str) else "image",
-                }
-            )
-    return images
-
-
 def _stats(value) -> dict:
     stats = _dict(value)
     keys = {
@@ -68,14 +43,6 @@ def _stats(value) -> dict:
     return {snake: _int(stats.get(camel)) for camel, snake in keys.items() if camel in stats}
 
 
-def _creator(value) -> dict | None:
-    creator = _dict(value)
-    if not isinstance(creator.get("username"), str):
-        return None
-    image = creator.get("image")
-    return {"username": creator["username"], "image": image if isinstance(image, str) else None}
-
-
 def _url(model_id, version_id) -> str | None:
     if model_id is None:
         return None
@@ -86,53 +53,11 @@ def _url(model_id, version_id) -> str | None:
 def info_from_version(version: dict, file: dict | None, model: dict | None = None) -> dict:
     """A CivitAI model-version object (``file`` = the entry of ``files[]`` that matched;
     ``model`` = a parent model object, when the tool kept one) → civitai_info."""
-    if build_civitai_info is not None:
-        short = _dict(version.get("model"))
-        # LoRA Manager keeps tags/description in the version's "model": use it as the parent
-        parent = model or (short if ("tags" in short or "description" in short) else None)
-        matched = _dict(_dict(file).get("hashes")).get("SHA256")
-        return build_civitai_info(version, parent, "sidecar", matched_hash=matched)
-    model = {**_dict(version.get("model")), **_dict(model)}
-    file = _dict(file)
-    meta = _dict(file.get("metadata"))
-    model_id = _int(version.get("modelId")) or _int(model.get("id"))
-    version_id = _int(version.get("id"))
-    model_type = model.get("type") if isinstance(model.get("type"), str) else None
-    return {
-        "model_id": model_id,
-        "version_id": version_id,
-        "model_name": model.get("name") if isinstance(model.get("name"), str) else None,
-        "version_name": version.get("name") if isinstance(version.get("name"), str) else None,
-        "type": model_type,
-        "category": category_for_type(model_type),
-        "base_model": version.get("baseModel")
-        if isinstance(version.get("baseModel"), str)
-        else None,
-        "description": model.get("description")
-        if isinstance(model.get("description"), str)
-        else None,
-        "version_description": version.get("description")
-        if isinstance(version.get("description"), str)
-        else None,
-        "creator": _creator(model.get("creator") or version.get("creator")),
-        "tags": _tags(model.get("tags")),
-        "trained_words": [w for w in _list(version.get("trainedWords")) if isinstance(w, str)],
-        "stats": _stats(version.get("stats") or model.get("stats")),
-        "images": _images(version.get("images")),
-        "nsfw": bool(model.get("nsfw", False)),
-        "file": {
-            "name": file.get("name"),
-            "size_kb": file.get("sizeKB"),
-            "format": meta.get("format"),
-            "fp": meta.get("fp"),
-            "primary": bool(file.get("primary", False)),
-        }
-        if file
-        else None,
-        "matched_by": "sidecar",
-        "url": _url(model_id, version_id),
-        "fetched_at": iso(utc_now()),
-    }
+    short = _dict(version.get("model"))
+    # LoRA Manager keeps tags/description in the version's "model": use it as the parent
+    parent = model or (short if ("tags" in short or "description" in short) else None)
+    matched = _dict(_dict(file).get("hashes")).get("SHA256")
+    return build_civitai_info(version, parent, "sidecar", matched_hash=matched)
 
 
 def info_from_cm_info(cm: dict) -> dict:

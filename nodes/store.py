@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 
-from .store_db import connect_db
+from ..hashing import connect_db
 from .store_records import (
     RECORD_COLUMNS,
     RECORD_FROM,
