@@ -155,3 +155,38 @@ def test_symlink_is_followed(engine, tmp_path):
     result = engine.hash_file(link)
     assert result.hashes["CRC32"] == "85114A0D"
     assert result.identity.ino == os.stat(target).st_ino
+
+
+def test_memory_stays_bounded_whatever_the_file_size(tmp_path):
+    # A fresh process, so its peak RSS measures only this: reading 128 MiB must add about
+    # two blocks, not the file. (The page cache is not part of RSS.)
+    import subprocess
+    import sys
+    import textwrap
+
+    from packload import PACK_DIR
+
+    path = tmp_path / "big.bin"
+    with open(path, "wb") as f:
+        chunk = gen("big", MiB)
+        for _ in range(128):
+            f.write(chunk)
+    code = textwrap.dedent(
+        f"""
+        import resource, sys
+        sys.path.insert(0, {str(PACK_DIR / "tests")!r})
+        from packload import pack_module
+        engine = pack_module("hashing.engine")
+        import blake3
+        engine.hash_file({str(PACK_DIR / "tests" / "packload.py")!r})  # warm up imports
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        result = engine.hash_file({str(path)!r}, block_size=8 * 1024 * 1024)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print((after - before) // 1024, result.bytes_read)
+        print("grew", after - before, "KiB", file=sys.stderr)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    grown_mib, bytes_read = map(int, out.stdout.split())
+    assert bytes_read == 128 * MiB
+    assert grown_mib <= 40, f"peak RSS grew by {grown_mib} MiB"
