@@ -144,7 +144,7 @@ class FakeCivitai(FakeCatalog):
             self.down: bool | str = False
             self.clock = time.monotonic
 
-    # --- failure modes ------------------------------------------------------------------------
+    # --- failure modes ---------------------------------------------------------------
     def fail_next(self, status, n=1, *, body=None, content_type="application/json",
                   headers=None, path=None) -> None:  # fmt: skip
         if body is None and content_type == "application/json":
@@ -175,6 +175,7 @@ class FakeCivitai(FakeCatalog):
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         start = self.clock()
+        log = self.requests  # a late answer (after a client timeout) must not leak past reset()
         body = None
         if request.can_read_body:
             try:
@@ -185,7 +186,7 @@ class FakeCivitai(FakeCatalog):
             return await self._answer(request, body)
         finally:
             with self._lock:
-                self.requests.append(
+                log.append(
                     FakeRequest(request.method, request.path, dict(request.query), body,
                                 dict(request.headers), start, self.clock())
                 )  # fmt: skip
