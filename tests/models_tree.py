@@ -8,12 +8,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from packload import pack_module
 
 
 def safetensors_bytes(seed: int, n_floats: int = 256, metadata: dict | None = None) -> bytes:
@@ -109,3 +113,30 @@ def build_models_tree(root: Path) -> ModelsTree:
     (tree.root / "notes.txt").write_text("not a model")
     (tree.root / "misc" / "preview.png").write_bytes(b"\x89PNG not a model")
     return tree
+
+
+async def _no_wait(_seconds) -> None:
+    await asyncio.sleep(0)  # backoff and spacing pauses cost nothing in tests
+
+
+@contextlib.asynccontextmanager
+async def open_scanner(root: Path, db: Path, fake=None, **scanner_kwargs):
+    """``(scanner, store, client)`` for ``root`` as the CLI sees it; the client talks to
+    ``fake`` (None → no client: offline) with spacing and backoff sleeps skipped."""
+    civitai = pack_module("civitai")
+    hashing = pack_module("hashing")
+    store = pack_module("nodes.store").ModelStore(db)
+    cache = hashing.HashCache(db)
+    folders = pack_module("nodes.paths").folders_for_directory(root)
+    Scanner = pack_module("nodes.scanner").Scanner
+    try:
+        if fake is None:
+            yield Scanner(store, cache, None, folders, **scanner_kwargs), store, None
+        else:
+            settings = civitai.Settings(api_base=fake.url, interval=0.0)
+            limiter = civitai.SpacingLimiter(0.0, sleep=_no_wait)
+            async with civitai.CivitaiClient(settings, limiter=limiter) as client:
+                yield Scanner(store, cache, client, folders, **scanner_kwargs), store, client
+    finally:
+        cache.close()
+        store.close()
