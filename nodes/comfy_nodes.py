@@ -5,6 +5,8 @@ the one module that imports ``comfy_api`` and ``comfy.utils`` at module level. T
 combo is rebuilt from ``folder_paths`` whenever ComfyUI asks for the schema.
 """
 
+import math
+import os
 import sys
 
 from comfy.utils import ProgressBar
@@ -19,6 +21,13 @@ CATEGORY = "CivitAI"
 
 def _folder_paths():
     return sys.modules["folder_paths"]
+
+
+def _default_mode() -> str:
+    """The combo default from CIVITAI_IDENTIFY_MODE ("other" → "other only")."""
+    mode = os.environ.get("CIVITAI_IDENTIFY_MODE", "other").strip().lower()
+    by_mode = {v: k for k, v in MODE_CHOICES.items()}
+    return by_mode.get(mode, "other only")
 
 
 class IdentifyModel(io.ComfyNode):
@@ -51,6 +60,19 @@ class IdentifyModel(io.ComfyNode):
         )
 
     @classmethod
+    def fingerprint_inputs(cls, model, force_refresh=False):
+        # ComfyUI reuses cached outputs while this is unchanged: a file replaced under the
+        # same name (new size/mtime) or force_refresh must run again.
+        if force_refresh:
+            return math.nan
+        try:
+            folder, name = names.split_choice(model)
+            st = os.stat(names.resolve(_folder_paths(), folder, name))
+        except (OSError, ValueError, LookupError):
+            return model
+        return f"{model}|{st.st_size}|{st.st_mtime_ns}"
+
+    @classmethod
     async def execute(cls, model, force_refresh=False):
         outputs = await identify_outputs(get_service(), model, force_refresh, ProgressBar)
         return io.NodeOutput(*outputs)
@@ -71,7 +93,7 @@ class ScanModelsFolder(io.ComfyNode):
                 io.Combo.Input(
                     "identify",
                     options=list(MODE_CHOICES),
-                    default="other only",
+                    default=_default_mode(),
                     tooltip="Which files to look up on CivitAI after hashing.",
                 ),
                 io.Boolean.Input(
@@ -84,6 +106,10 @@ class ScanModelsFolder(io.ComfyNode):
             ],
             is_output_node=True,
         )
+
+    @classmethod
+    def fingerprint_inputs(cls, **kwargs):
+        return math.nan  # a queued scan always scans (NaN never equals the last value)
 
     @classmethod
     async def execute(cls, folder, identify="other only", force_refresh=False):

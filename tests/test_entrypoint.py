@@ -133,3 +133,21 @@ def test_route_table_mounts_on_a_bare_app():
     assert isinstance(app, web.Application)
     paths = {r.resource.canonical for r in app.router.routes()}
     assert "/civitai-identify/scan/cancel" in paths and "/api/civitai-identify/status" in paths
+
+
+def test_identify_fingerprint_changes_with_the_file(comfy_env):
+    path = comfy_env.add_model("loras", "a.safetensors", b"one")
+    identify = pack_module("nodes.comfy_nodes").IdentifyModel
+    first = identify.fingerprint_inputs(model="loras/a.safetensors")
+    assert first == identify.fingerprint_inputs(model="loras/a.safetensors")
+    path.write_bytes(b"a replaced file")
+    assert identify.fingerprint_inputs(model="loras/a.safetensors") != first
+    forced = identify.fingerprint_inputs(model="loras/a.safetensors", force_refresh=True)
+    assert forced != forced  # NaN: always runs again
+    assert identify.fingerprint_inputs(model="loras/../x.pt") == "loras/../x.pt"
+
+
+def test_scan_default_mode_follows_the_environment(comfy_env, monkeypatch):
+    monkeypatch.setenv("CIVITAI_IDENTIFY_MODE", "all")
+    scan = pack_module("nodes.comfy_nodes").ScanModelsFolder
+    assert scan.GET_NODE_INFO_V1()["input"]["required"]["identify"][1]["default"] == "all"
