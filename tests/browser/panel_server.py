@@ -15,6 +15,7 @@ Service and a real SQLite store) plus what ComfyUI's server would add around the
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import struct
 import sys
@@ -78,6 +79,11 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"".join(rows)))
         + chunk(b"IEND", b"")
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _png_cached(colour):
+    return png(64, 96, colour)
 
 
 COLOURS = {
@@ -196,7 +202,7 @@ class PanelServer:
     async def _image(self, request):
         name = request.match_info["name"]
         colour = COLOURS.get(name.split("-")[0], (90, 90, 90))
-        body = png(64, 96, colour)
+        body = _png_cached(colour)
         return web.Response(
             body=body, content_type="image/png", headers={"Cache-Control": "max-age=3600"}
         )

@@ -26,10 +26,15 @@ export function mountPanel(el, { api }) {
     sort: "name", threshold: readThreshold(), tokenDismissed: false,
   };
 
+  let toastEl = null;
+  let toastTimer = 0;
   const toast = (text) => {
-    const t = h("div", { class: "cid-toast", role: "status" }, text);
-    document.body.append(t);
-    setTimeout(() => t.remove(), 1600);
+    // one toast at a time: a new message replaces the last one
+    if (!toastEl) toastEl = h("div", { class: "cid-toast", role: "status", "data-cid": "toast" });
+    toastEl.textContent = text;
+    document.body.append(toastEl);
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => toastEl.remove(), 1600);
   };
   const list = createModelList({ onSelect: (item) => select(item.key), getThreshold: () => state.threshold });
   const scanBar = createScanBar({
@@ -100,12 +105,26 @@ export function mountPanel(el, { api }) {
     sel.value = current;
   }
 
+  // Sorting and the filter menus depend only on the records (and the sort key): computed
+  // once per change of those, so a keystroke costs one linear filter pass.
+  let sortedFor = null;
+  let menusFor = null;
   function applyView(resetScroll = false) {
-    const f = facets(state.items);
-    fillSelect(selCategory, "All categories", f.category, state.filters.category);
-    fillSelect(selBase, "All base models", f.baseModel, state.filters.baseModel);
-    fillSelect(selStatus, "Any status", f.status, state.filters.status, STATUS_LABELS);
-    state.view = sortItems(filterItems(state.items, state.filters), state.sort);
+    if (menusFor !== state.items) {
+      menusFor = state.items;
+      const f = facets(state.items);
+      fillSelect(selCategory, "All categories", f.category, state.filters.category);
+      fillSelect(selBase, "All base models", f.baseModel, state.filters.baseModel);
+      fillSelect(selStatus, "Any status", f.status, state.filters.status, STATUS_LABELS);
+    } else {
+      selCategory.value = state.filters.category;
+      selBase.value = state.filters.baseModel;
+      selStatus.value = state.filters.status;
+    }
+    if (!sortedFor || sortedFor.items !== state.items || sortedFor.key !== state.sort) {
+      sortedFor = { items: state.items, key: state.sort, sorted: sortItems(state.items, state.sort) };
+    }
+    state.view = filterItems(sortedFor.sorted, state.filters);
     count.dataset.q = state.filters.q; // the query this count answers (tests wait on it)
     count.textContent = state.view.length === state.items.length
       ? `${formatCount(state.items.length)} models`
@@ -208,8 +227,7 @@ export function mountPanel(el, { api }) {
     if (!record || !record.folder) return;
     const [fresh] = indexRecords([record]);
     const i = state.items.findIndex((it) => it.key === fresh.key);
-    if (i >= 0) state.items[i] = fresh;
-    else state.items.push(fresh);
+    state.items = i >= 0 ? state.items.map((it, j) => (j === i ? fresh : it)) : [...state.items, fresh];
     applyView();
   }
 

@@ -48,7 +48,8 @@ function copyChildren(from, to, doc, depth) {
     const tag = node.localName;
     if (DROPPED_TAGS.has(tag)) continue;
     if (tag === "img") {
-      const src = safeHref(node.getAttribute("src"));
+      const raw = node.getAttribute("src") || "";
+      const src = /^https?:\/\//i.test(raw.trim()) ? safeHref(raw) : null; // absolute only
       if (src) to.append(link(doc, src, node.getAttribute("alt") || "[image]"));
       continue;
     }

@@ -1,7 +1,7 @@
 // Scan controls and live progress: start (with an identify mode), cancel, and a progress bar
 // fed by the civitai-identify.progress / .done websocket events. No side effects on import.
 
-import { h, formatBytes, formatCount, formatEta } from "./cid_util.js";
+import { h, formatBytes, formatCount, formatEta, STATUS_LABELS } from "./cid_util.js";
 
 const MODES = [
   ["other", "Identify files outside known folders"],
@@ -104,9 +104,14 @@ export function createScanBar({ onStart, onCancel }) {
 function summaryText(job) {
   const word = job.state === "cancelled" ? "Scan cancelled" : "Scan finished";
   const s = job.summary || {};
-  const parts = Object.entries(s)
-    .filter(([, v]) => typeof v === "number")
-    .slice(0, 6)
-    .map(([k, v]) => `${formatCount(v)} ${k.replace(/_/g, " ")}`);
-  return parts.length ? `${word}: ${parts.join(", ")}` : `${word}.`;
+  const parts = [];
+  if (typeof s.files_total === "number") parts.push(`${formatCount(s.files_total)} files`);
+  if (s.files_hashed) parts.push(`${formatCount(s.files_hashed)} hashed (${formatBytes(s.bytes_hashed || 0)})`);
+  if (typeof s.calls === "number") parts.push(`${formatCount(s.calls)} CivitAI calls`);
+  const statuses = Object.entries(s.by_status || {})
+    .filter(([, n]) => n)
+    .map(([k, n]) => `${formatCount(n)} ${STATUS_LABELS[k] || k}`);
+  const took = typeof s.duration_seconds === "number" ? ` in ${formatEta(s.duration_seconds) || "0s"}` : "";
+  const skipped = s.skipped && s.skipped.length ? ` ${s.skipped.length} file(s) skipped.` : "";
+  return `${word}${took}: ${parts.join(", ") || "nothing to do"}.${statuses.length ? ` ${statuses.join(", ")}.` : ""}${skipped}`;
 }

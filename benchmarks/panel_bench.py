@@ -1,0 +1,83 @@
+"""How the sidebar panel copes with a big store: N records (default 10,000) in a real
+SQLite store behind the pack's real routes, driven in headless Chromium.
+
+    python3 benchmarks/panel_bench.py [--records 10000] [--runs 3]
+
+Needs node, Chromium (/usr/bin/chromium or $CHROMIUM) and tests/browser/node_modules
+(npm install in tests/browser). Prints, per run and as the median: the GET models answer
+(size, time), time to the first rows on screen, search and filter times (typing to the list
+settling, 150 ms debounce included), scroll frame times, and the longest main-thread stall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BROWSER = ROOT / "tests" / "browser"
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"panel_{name}", BROWSER / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Sidebar panel with many records.")
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    node = shutil.which("node")
+    if not node or not (BROWSER / "node_modules" / "playwright-core").is_dir():
+        print("needs node and tests/browser/node_modules (npm install in tests/browser)")
+        return 2
+    server_mod, seed = _load("panel_server"), _load("panel_seed")
+    tmp = Path(tempfile.mkdtemp(prefix="cid-panel-bench-"))
+    server = server_mod.PanelServer(tmp / "models", tmp / "store.sqlite").start()
+    try:
+        t0 = time.perf_counter()
+        seed.seed_small_tree(tmp / "models", tmp / "store.sqlite", server.origin)
+        seed.seed_bulk(tmp / "store.sqlite", args.records, server.origin)
+        print(f"seeded {args.records:,} records in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(server.origin + "/api/civitai-identify/models") as answer:
+            size = len(answer.read())
+        print(f"GET models: {size / 1e6:.1f} MB in {(time.perf_counter() - t0) * 1000:.0f} ms")
+        identified = seed.bulk_identified(args.records)
+        results = []
+        for run in range(args.runs):
+            cmd = [node, str(BROWSER / "panel_driver.mjs"), "--url", server.origin + "/",
+                   "--scenario", "bulk", "--out", str(tmp),
+                   "--total", str(args.records + len(seed.TREE)),
+                   "--bulk-count", str(identified),
+                   "--not-checked", str(args.records - identified + 1)]  # fmt: skip
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=BROWSER)
+            report = json.loads(done.stdout)
+            bad = [name for name, c in report["checks"].items() if not c["ok"]]
+            print(f"run {run + 1}: {report['timings']}" + (f"  FAILED {bad}" if bad else ""))
+            results.append(report["timings"])
+        print("median:")
+        for key in results[0]:
+            print(f"  {key:26} {statistics.median(r[key] for r in results):8.0f}")
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
