@@ -2,6 +2,7 @@
 
 import asyncio
 import importlib
+import json
 import subprocess
 import sys
 import textwrap
@@ -151,3 +152,30 @@ def test_scan_default_mode_follows_the_environment(comfy_env, monkeypatch):
     monkeypatch.setenv("CIVITAI_IDENTIFY_MODE", "all")
     scan = pack_module("nodes.comfy_nodes").ScanModelsFolder
     assert scan.GET_NODE_INFO_V1()["input"]["required"]["identify"][1]["default"] == "all"
+
+
+def test_example_workflows_match_the_node_schemas(comfy_env):
+    module = pack_module("nodes.comfy_nodes")
+    nodes = (module.IdentifyModel, module.ScanModelsFolder)
+    schemas = {n.GET_SCHEMA().node_id: n.GET_NODE_INFO_V1() for n in nodes}
+    api = json.loads((PACK_DIR / "examples" / "workflow_identify_lora_api.json").read_text())
+    ours = {k: v for k, v in api.items() if v["class_type"] in schemas}
+    assert {v["class_type"] for v in ours.values()} == set(schemas)
+    for node in ours.values():
+        assert set(node["inputs"]) == set(schemas[node["class_type"]]["input"]["required"])
+    # trigger_words (output 4 of Identify Model) is the positive prompt's text.
+    identify_id = next(k for k, v in ours.items() if v["class_type"].endswith("IdentifyModel"))
+    texts = [v["inputs"].get("text") for v in api.values() if v["class_type"] == "CLIPTextEncode"]
+    assert [identify_id, 4] in texts
+    assert schemas[api[identify_id]["class_type"]]["output_name"][4] == "trigger_words"
+
+    ui = json.loads((PACK_DIR / "examples" / "workflow_identify_lora.json").read_text())
+    by_id = {n["id"]: n for n in ui["nodes"]}
+    for link_id, src, src_slot, dst, dst_slot, kind in ui["links"]:
+        assert by_id[src]["outputs"][src_slot]["type"] == kind
+        assert by_id[dst]["inputs"][dst_slot]["link"] == link_id
+        assert link_id in by_id[src]["outputs"][src_slot]["links"]
+    for node in ui["nodes"]:
+        if node["type"] in schemas:
+            required = schemas[node["type"]]["input"]["required"]
+            assert len(node["widgets_values"]) == len(required)
