@@ -133,7 +133,8 @@ export function mountPanel(el, { api }) {
     if (state.selected) return showDetails();
     toolbar.hidden = !state.items.length;
     if (state.error && !state.items.length) {
-      return main.replaceChildren(stateBox("error", state.error, [["Retry", () => reload()]]));
+      return main.replaceChildren(stateBox("error", `Could not load the model list. ${state.error}`,
+        [["Retry", () => reload()]]));
     }
     if (state.loading && !state.items.length) return main.replaceChildren(stateBox("loading", "Loading models…"));
     if (!state.items.length) {
@@ -239,6 +240,7 @@ export function mountPanel(el, { api }) {
     if (status.status === "fulfilled") {
       state.status = status.value;
       if (status.value && status.value.scan) scanBar.showJob(status.value.scan);
+      if (status.value && status.value.identify_mode) scanBar.setDefaultMode(status.value.identify_mode);
     }
     if (models.status === "fulfilled") {
       state.items = indexRecords((models.value && models.value.models) || []);

@@ -4,9 +4,9 @@
 import { h, formatBytes, formatCount, formatEta, STATUS_LABELS } from "./cid_util.js";
 
 const MODES = [
-  ["other", "Identify files outside known folders"],
-  ["all", "Identify every unidentified file"],
-  ["none", "Only hash (no CivitAI lookups)"],
+  ["other", "Look up files outside the model folders"],
+  ["all", "Look up every unidentified file"],
+  ["none", "Hash only (no CivitAI lookups)"],
 ];
 const PHASES = { listing: "Listing files", hashing: "Hashing", looking_up: "Looking up on CivitAI", done: "Done" };
 
@@ -98,7 +98,14 @@ export function createScanBar({ onStart, onCancel }) {
     }
   }
 
-  return { element, showJob, showProgress, get running() { return running; } };
+  let modeTouched = false;
+  mode.addEventListener("change", () => (modeTouched = true));
+  /** The server's default (CIVITAI_IDENTIFY_MODE), unless the user already picked one. */
+  function setDefaultMode(value) {
+    if (!modeTouched && MODES.some(([v]) => v === value)) mode.value = value;
+  }
+
+  return { element, showJob, showProgress, setDefaultMode, get running() { return running; } };
 }
 
 function summaryText(job) {
@@ -111,7 +118,7 @@ function summaryText(job) {
   const statuses = Object.entries(s.by_status || {})
     .filter(([, n]) => n)
     .map(([k, n]) => `${formatCount(n)} ${STATUS_LABELS[k] || k}`);
-  const took = typeof s.duration_seconds === "number" ? ` in ${formatEta(s.duration_seconds) || "0s"}` : "";
+  const took = s.duration_seconds >= 1 ? ` in ${formatEta(s.duration_seconds)}` : "";
   const skipped = s.skipped && s.skipped.length ? ` ${s.skipped.length} file(s) skipped.` : "";
   return `${word}${took}: ${parts.join(", ") || "nothing to do"}.${statuses.length ? ` ${statuses.join(", ")}.` : ""}${skipped}`;
 }
