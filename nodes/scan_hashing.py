@@ -9,6 +9,7 @@ hash cache already, so the next scan still reads nothing twice.
 
 import asyncio
 import errno
+import json
 import logging
 import os
 import struct
@@ -22,6 +23,7 @@ _log = logging.getLogger(__name__)
 
 SAFETENSORS_EXTENSIONS = (".safetensors", ".sft")
 FLUSH_FILES = 50
+MAX_HEADER = 100 * 1024 * 1024  # safetensors caps headers far below this
 FLUSH_SECONDS = 1.0
 
 
@@ -30,8 +32,9 @@ def identity_of(st: os.stat_result) -> FileIdentity:
 
 
 def safetensors_problem(path: str, size: int) -> str | None:
-    """A sentence when a .safetensors file is visibly broken (truncated download), else None.
-    Reads 8 bytes; never raises for IO trouble (hashing reports that)."""
+    """A sentence when a .safetensors file is visibly broken (truncated download, not
+    safetensors at all), else None. Reads the header only; never raises for IO trouble
+    (hashing reports that)."""
     if not path.lower().endswith(SAFETENSORS_EXTENSIONS):
         return None
     if size < 8:
@@ -39,12 +42,26 @@ def safetensors_problem(path: str, size: int) -> str | None:
     try:
         with open(path, "rb") as f:
             (header_len,) = struct.unpack("<Q", f.read(8))
+            if header_len > MAX_HEADER or 8 + header_len > size:
+                return (
+                    f"Truncated or invalid safetensors file: its header claims {header_len} "
+                    f"bytes and the file has {size}."
+                )
+            header = json.loads(f.read(header_len))
     except (OSError, struct.error):
         return None
-    if 8 + header_len > size:
+    except ValueError:
+        return "Not a valid safetensors file: its header is not JSON."
+    ends = [
+        t["data_offsets"][1] for k, t in header.items()
+        if k != "__metadata__" and isinstance(t, dict) and isinstance(t.get("data_offsets"), list)
+        and len(t["data_offsets"]) == 2 and isinstance(t["data_offsets"][1], int)
+    ] if isinstance(header, dict) else []  # fmt: skip
+    needed = 8 + header_len + max(ends, default=0)
+    if size < needed:
         return (
-            f"Truncated safetensors file: its header needs {8 + header_len} bytes but the file "
-            f"has {size} (an interrupted download?)."
+            f"Truncated safetensors file: its tensors need {needed} bytes but the file has "
+            f"{size} (an interrupted download?)."
         )
     return None
 
