@@ -1,7 +1,12 @@
 """CivitaiClient.lookup against the fake server: batching, mapping back, parent models."""
 
 import hashlib
+import json
+import logging
+import urllib.error
+import urllib.request
 
+import pytest
 from fake_civitai import fake_client, fake_file
 
 
@@ -164,3 +169,28 @@ async def test_user_agent_and_json_body(fake_civitai):
     assert "github.com" in req.headers["User-Agent"]
     assert req.headers["Content-Type"].startswith("application/json")
     assert "Authorization" not in req.headers  # no token configured
+
+
+async def test_one_info_log_line_per_http_call(fake_civitai, caplog):
+    caplog.set_level(logging.INFO, logger="civitai-identify.civitai")
+    fake_civitai.add_file_model(sha(1, "log"))
+    async with fake_client(fake_civitai) as client:
+        await client.lookup([sha(1, "log"), sha(2, "log"), "0123456789AB"])
+    lines = [r.getMessage() for r in caplog.records if r.name.endswith("civitai.http")]
+    assert len(lines) == client.calls == 3
+    assert lines[0].startswith("POST /api/v1/model-versions/by-hash (2 hashes) → HTTP 200")
+    assert "1 found, 1 unknown" in lines[0] and lines[0].endswith(" s")
+    assert "GET /api/v1/model-versions/by-hash/0123456789AB" in lines[1] and "404" in lines[1]
+    assert lines[2].startswith("GET /api/v1/models (1 models) → HTTP 200")
+    assert "ids=" not in "".join(lines)  # no query strings in logs
+
+
+def test_fake_rejects_more_than_100_hashes(fake_civitai):
+    body = json.dumps([sha(i) for i in range(101)]).encode()
+    request = urllib.request.Request(
+        fake_civitai.url + "/model-versions/by-hash", data=body,
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=10)
+    assert info.value.code == 400 and b"Too many hashes" in info.value.read()
