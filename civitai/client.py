@@ -142,6 +142,8 @@ class _Run:
             self.failed(exc)
             return await self.fail_all(batch, exc)
         self.failures = 0
+        for norm in sorted(answer.ambiguous):
+            log.info("%s is in several model versions; using the oldest (lowest id)", norm)
         found = answer.found
         missing = [h for h in batch if h not in found]
         if missing and answer.archived:

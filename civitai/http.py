@@ -27,7 +27,6 @@ from .errors import (
     CivitaiNetworkError,
     CivitaiTimeoutError,
     CloudflareError,
-    RateLimitedError,
 )
 from .limiter import SpacingLimiter
 from .responses import parse_response
@@ -144,17 +143,17 @@ class HttpCaller:
 
 def retry_delay(exc: CivitaiError, attempt: int) -> float | None:
     """Seconds to wait before attempt ``attempt + 1``, or None to give up now."""
-    if isinstance(exc, RateLimitedError):
+    if exc.status == 429:  # plain-text 429 (usual) or a Cloudflare HTML one
         if attempt >= RATE_LIMIT_ATTEMPTS:
             return None
-        if exc.retry_after is not None:
-            return exc.retry_after if exc.retry_after <= MAX_BACKOFF else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return retry_after if retry_after <= MAX_BACKOFF else None
         return min(RATE_LIMIT_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF)
-    transient = not isinstance(exc, (CloudflareError, BadResponseError)) and exc.kind in (
-        "server_error", "timeout", "network",
-    )  # fmt: skip
-    if isinstance(exc, CloudflareError) and exc.status is not None:
-        transient = exc.status == 429 or exc.status >= 500
+    if isinstance(exc, CloudflareError):
+        transient = exc.status is not None and exc.status >= 500
+    else:
+        transient = exc.kind in ("server_error", "timeout", "network")
     if not transient or attempt >= TRANSIENT_ATTEMPTS:
         return None
     return min(TRANSIENT_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF)

@@ -30,11 +30,13 @@ def is_hash(norm: str) -> bool:
 @dataclass
 class BulkAnswer:
     """``found``: SHA256 → version; ``archived``: version id → entry with ``files: []``;
-    ``bad``: entries that were not version objects (then a miss is not proof of unknown)."""
+    ``bad``: entries that were not version objects (then a miss is not proof of unknown);
+    ``ambiguous``: hashes several versions share (the lowest version id was kept)."""
 
     found: dict[str, dict] = field(default_factory=dict)
     archived: dict[int, dict] = field(default_factory=dict)
     bad: int = 0
+    ambiguous: set[str] = field(default_factory=set)  # hashes found in several versions
 
 
 def map_bulk(batch: list[str], data: Any) -> BulkAnswer:
@@ -57,6 +59,8 @@ def map_bulk(batch: list[str], data: Any) -> BulkAnswer:
             sha = normalize(hashes.get("SHA256")) if isinstance(hashes, dict) else ""
             if sha in wanted:
                 best = answer.found.get(sha)
+                if best is not None and best["id"] != entry["id"]:
+                    answer.ambiguous.add(sha)
                 if best is None or entry["id"] < best["id"]:
                     answer.found[sha] = entry
     return answer

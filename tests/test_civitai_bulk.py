@@ -63,7 +63,8 @@ async def test_keys_kept_as_given_and_case_insensitive_mapping(fake_civitai):
     assert len(fake_civitai.calls("/model-versions/by-hash")[0].json) == 1  # asked once
 
 
-async def test_version_listed_twice_and_hash_in_two_versions_picks_lowest_id(fake_civitai):
+async def test_version_listed_twice_and_hash_in_two_versions_picks_lowest_id(fake_civitai, caplog):
+    caplog.set_level(logging.INFO)
     a, b, shared = sha(1, "a"), sha(2, "a"), sha(3, "a")
     model = fake_civitai.add_model(name="Two files")
     two_files = fake_civitai.add_version(model, files=[fake_file(a, name="a.safetensors"),
@@ -77,6 +78,8 @@ async def test_version_listed_twice_and_hash_in_two_versions_picks_lowest_id(fak
     assert out[b].civitai_info["file"]["name"] == "b.safetensors"  # the matched file
     assert out[b].civitai_info["file"]["primary"] is False
     assert out[shared].civitai_info["version_id"] == older != newer
+    assert f"{shared} is in several model versions; using the oldest" in caplog.text
+    assert f"{a} is in several" not in caplog.text  # one version listed twice is no conflict
 
 
 async def test_archived_model_mapped_through_by_hash_ids(fake_civitai):

@@ -218,3 +218,10 @@ def test_parse_retry_after():
     assert responses.parse_retry_after("Wed, 31 Dec 2025 00:00:00 GMT", now) == 0.0
     assert responses.parse_retry_after("soon", now) is None
     assert responses.parse_retry_after(None, now) is None
+
+
+async def test_cloudflare_429_page_backs_off_like_a_rate_limit(known):
+    known.fail_next(429, n=1, body=CLOUDFLARE_HTML, content_type="text/html")
+    out, client = await lookup(known)
+    assert out[H1].status == "identified"
+    assert client.clock.sleeps == [5.0]
