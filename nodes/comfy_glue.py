@@ -8,10 +8,12 @@ is enough and never picks up an unrelated ``server.py`` from the path.
 
 import logging
 import sys
+import threading
 
 _log = logging.getLogger(__name__)
 
 _service = None  # the one Service of this ComfyUI process (see get_service)
+_service_lock = threading.Lock()  # a route (server thread) and a node (worker) may race
 
 
 def _prompt_server():
@@ -36,15 +38,16 @@ def get_service():
     """The process-wide Service, built on first use (first request or node run) on top of
     ComfyUI's ``folder_paths`` and ``PromptServer.instance`` (its loop and ``send_sync``)."""
     global _service
-    if _service is None:
-        from .service import Service
+    with _service_lock:
+        if _service is None:
+            from .service import Service
 
-        folder_paths = sys.modules.get("folder_paths")
-        prompt_server = _prompt_server()
-        if folder_paths is None or prompt_server is None:
-            raise RuntimeError("CivitAI Identify needs ComfyUI's server and folder_paths.")
-        _service = Service(folder_paths, emit=prompt_server.send_sync, loop=prompt_server.loop)
-    return _service
+            folder_paths = sys.modules.get("folder_paths")
+            prompt_server = _prompt_server()
+            if folder_paths is None or prompt_server is None:
+                raise RuntimeError("CivitAI Identify needs ComfyUI's server and folder_paths.")
+            _service = Service(folder_paths, emit=prompt_server.send_sync, loop=prompt_server.loop)
+        return _service
 
 
 def set_service(service) -> None:

@@ -72,7 +72,11 @@ class Service:
         if self._parts is None:
             if self._building is None:
                 self._building = asyncio.ensure_future(self._build())
-            await asyncio.shield(self._building)
+            try:
+                await asyncio.shield(self._building)
+            except Exception:
+                self._building = None  # e.g. an unwritable store path: try again next time
+                raise
         return self._parts
 
     async def _build(self):

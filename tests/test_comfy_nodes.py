@@ -126,3 +126,31 @@ def test_scan_node_bad_mode_is_an_error_result(env):
     _, scan = _nodes()
     summary, report_json = _run(scan, folder="all", identify="sometimes")
     assert summary.startswith("Scan failed") and json.loads(report_json)["status"] == "error"
+
+
+def test_service_built_inside_comfyui_from_env_and_user_dir(comfy_env, fake_civitai, monkeypatch):
+    monkeypatch.delenv("CIVITAI_IDENTIFY_DB", raising=False)
+    monkeypatch.delenv("CIVITAI_TOKEN", raising=False)
+    monkeypatch.setenv("CIVITAI_API_BASE", fake_civitai.url)
+    monkeypatch.setenv("CIVITAI_IDENTIFY_MODE", "none")
+    prompt_server = comfy_env.start_server()
+    glue = pack_module("nodes.comfy_glue")
+    service = comfy_env.service = glue.get_service()
+    assert glue.get_service() is service and service.loop is prompt_server.loop
+
+    async def from_a_node_loop():
+        status = await service.call(service.status)
+        job, created = await service.call(service.start_scan)
+        return status, job, created
+
+    status, job, created = asyncio.run(from_a_node_loop())
+    assert status["api_base"] == fake_civitai.url and status["identify_mode"] == "none"
+    assert created and job.task is not None
+    db = comfy_env.root / "user" / "civitai-identify" / "civitai-identify.sqlite3"
+    assert db.is_file()
+    for _ in range(500):
+        if any(e == "civitai-identify.done" for e, _, _ in prompt_server.sent):
+            break
+        asyncio.run(asyncio.sleep(0.01))
+    done = [d for e, d, _ in prompt_server.sent if e == "civitai-identify.done"]
+    assert done and done[0]["summary"]["identify"] == "none"
