@@ -53,16 +53,19 @@ def check_name(name) -> str:
 
 
 def model_folders(folder_paths) -> dict[str, list[str]]:
-    """``{folder name: [directories]}`` for every registered model folder (extra model
-    paths included), plus ``"other"`` → ``[models_dir]`` for files in no registered folder
-    (the listing leaves registered roots to their own folder)."""
+    """``{folder name: [existing directories]}`` for every registered model folder (extra
+    model paths included), plus ``"other"`` → ``[models_dir]`` for files in no registered
+    folder (the listing leaves registered roots to their own folder)."""
     folders: dict[str, list[str]] = {}
     for name, (dirs, extensions) in folder_paths.folder_names_and_paths.items():
         if name in NON_MODEL_FOLDERS or name == OTHER:
             continue
         if extensions and not any(is_model_file("x" + ext) for ext in extensions):
             continue  # e.g. a folder of .yaml files
-        folders[name] = list(dirs)
+        # ComfyUI also registers folders that may not exist (output/checkpoints, ...).
+        existing = [d for d in dirs if os.path.isdir(d)]
+        if existing:
+            folders[name] = existing
     folders[OTHER] = [folder_paths.models_dir]
     return folders
 

@@ -179,3 +179,15 @@ def test_example_workflows_match_the_node_schemas(comfy_env):
         if node["type"] in schemas:
             required = schemas[node["type"]]["input"]["required"]
             assert len(node["widgets_values"]) == len(required)
+
+
+def test_model_folders_skip_missing_and_non_model_dirs(comfy_env, tmp_path):
+    names = pack_module("nodes.names")
+    comfy_env.add_folder_path("checkpoints", tmp_path / "output" / "checkpoints")  # absent
+    comfy_env.add_folder_path("loras", tmp_path / "extra_loras")
+    (tmp_path / "extra_loras").mkdir()
+    folders = names.model_folders(comfy_env.folder_paths)
+    assert folders["checkpoints"] == [str(comfy_env.models_dir / "checkpoints")]
+    assert folders["loras"] == [str(comfy_env.models_dir / "loras"), str(tmp_path / "extra_loras")]
+    assert folders["other"] == [str(comfy_env.models_dir)]
+    assert "configs" not in folders and "custom_nodes" not in folders
