@@ -61,7 +61,8 @@ TREE = [
     ("embeddings", "easynegative.safetensors", 800, "not_checked", None, None, None, [], [], []),
     ("vae", "broken_download.safetensors", 900, "error", None, None, None, [], [], []),
 ]
-NEW_FILE = ("checkpoints", "fresh_download.safetensors", 4096)
+# Big enough that hashing it takes a moment, so the scan's progress is visible.
+NEW_FILE = ("checkpoints", "fresh_download.safetensors", 48 * 1024 * 1024)
 
 
 def write_file(path: Path, size: int, salt: str) -> None:

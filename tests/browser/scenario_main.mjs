@@ -25,6 +25,27 @@ export async function mainScenario({ page, check, shot, args }) {
   check("error_notice", /could not be checked/.test(await page.textContent(sel("notices"))), "");
   await shot("01-list");
 
+  // The panel fills the sidebar's height and nothing sticks out, also at ComfyUI's narrow
+  // default sidebar width (224 px at 1400 px).
+  const layout = () => page.evaluate(() => {
+    const side = document.getElementById("sidebar");
+    const panel = document.querySelector(".cid-panel");
+    const right = panel.getBoundingClientRect().right;
+    const over = [...panel.querySelectorAll("button, select, input")]
+      .filter((e) => e.offsetParent && e.getBoundingClientRect().right > right + 1)
+      .map((e) => e.textContent || e.dataset.cid);
+    return { fills: Math.abs(panel.getBoundingClientRect().height - side.clientHeight) <= 2,
+      listHeight: document.querySelector(".cid-list").clientHeight, over };
+  });
+  const wide = await layout();
+  await page.evaluate(() => (document.getElementById("sidebar").style.width = "224px"));
+  await page.waitForTimeout(100);
+  const narrow = await layout();
+  await shot("01b-narrow");
+  await page.evaluate(() => (document.getElementById("sidebar").style.width = ""));
+  check("layout_fills_and_fits", wide.fills && narrow.fills && wide.listHeight > 300 &&
+    wide.over.length === 0 && narrow.over.length === 0, { wide, narrow });
+
   // Search: file name, model name, tag, trigger words (every word must match); no match.
   const found = {};
   for (const [q, n] of [["anime", 1], ["dreamy light", 1], ["photorealistic", 1], ["mystery", 1], ["tweaker", 1], ["lora", 1]]) {
@@ -136,7 +157,14 @@ async function identifyScenario({ page, check, shot, args }) {
 }
 
 async function scanScenario({ page, check, shot, args }) {
-  await page.evaluate(() => (window.__api.events.length = 0));
+  await page.evaluate(() => {
+    window.__api.events.length = 0;
+    // Every text the progress line shows, however fast the scan runs.
+    window.__phases = [];
+    const line = document.querySelector('[data-cid="scan-phase"]');
+    new MutationObserver(() => window.__phases.push(line.textContent))
+      .observe(line, { childList: true, characterData: true, subtree: true });
+  });
   await selectOption(page, "scan-mode", "all");
   await page.click(sel("scan-start"));
   const seen = new Set();
@@ -157,6 +185,7 @@ async function scanScenario({ page, check, shot, args }) {
     await page.waitForTimeout(30);
   }
   const events = await page.evaluate(() => window.__api.events.map((e) => [e.type, e.data.phase || e.data.state]));
+  for (const text of await page.evaluate(() => window.__phases)) seen.add(text);
   let listed = false;
   try {
     await page.waitForFunction((name) => [...document.querySelectorAll(".cid-item-title")].some((t) => t.textContent.includes(name)),

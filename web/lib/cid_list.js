@@ -60,7 +60,8 @@ export function createModelList({ onSelect, getThreshold }) {
         h("div", { class: "cid-item-title cid-ellipsis" }, item.title),
         h("div", { class: "cid-muted cid-small cid-ellipsis" }, sub ? `${sub} · ${meta}` : meta),
       ),
-      h("span", { class: `cid-badge cid-s-${item.status}` }, STATUS_LABELS[item.status] || item.status),
+      h("span", { class: `cid-badge cid-s-${item.status}`, title: STATUS_LABELS[item.status] || item.status },
+        STATUS_LABELS[item.status] || item.status),
     );
   }
 

@@ -5,7 +5,7 @@ import { h } from "./cid_util.js";
 
 /** CIVITAI_TOKEN is missing: explain where it goes; dismissible, never blocks the panel. */
 export function tokenNotice(onDismiss) {
-  return h("div", { class: "cid-notice", "data-cid": "token-notice" },
+  return h("div", { class: "cid-notice cid-notice-dismissable", "data-cid": "token-notice" },
     h("details", {},
       h("summary", {}, h("b", {}, "No CivitAI API token."), " Most models work without one. How to add one…"),
       h("div", { class: "cid-small", style: "margin-top:4px" },
@@ -17,7 +17,7 @@ export function tokenNotice(onDismiss) {
         h("code", {}, ".env"),
         " file in the pack folder (custom_nodes/civitai-identify) or in ComfyUI's folder, then restart ComfyUI. ",
         "Create a key on civitai.com under Account settings → API keys. The key stays on the server: never paste it here.")),
-    h("button", { class: "cid-btn", title: "Hide", onclick: onDismiss, "aria-label": "Hide" }, "×"));
+    h("button", { class: "cid-btn cid-dismiss", title: "Hide", onclick: onDismiss, "aria-label": "Hide" }, "×"));
 }
 
 /** An error with buttons: actions is a list of [label, onClick]. */

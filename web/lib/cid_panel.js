@@ -56,8 +56,7 @@ export function mountPanel(el, { api }) {
   const count = h("span", { class: "cid-muted cid-small", "data-cid": "count" });
   const toolbar = h("div", { class: "cid-toolbar", "data-cid": "toolbar" },
     search,
-    h("div", { class: "cid-row", style: "margin-top:6px" }, selCategory, selBase, selStatus),
-    h("div", { class: "cid-row", style: "margin-top:6px" }, selSort, selBlur),
+    h("div", { class: "cid-row", style: "margin-top:6px" }, selCategory, selBase, selStatus, selSort, selBlur),
     h("div", { style: "margin-top:4px" }, count));
 
   const notices = h("div", { class: "cid-notices", "data-cid": "notices" });
@@ -67,6 +66,9 @@ export function mountPanel(el, { api }) {
   const root = h("div", { class: "cid-panel", "data-cid": "panel" },
     h("div", { class: "cid-head" }, h("h2", {}, "CivitAI Identify"), refreshBtn),
     notices, scanBar.element, toolbar, main);
+  // ComfyUI hands us a div with no height inside its scrolling sidebar container: fill it,
+  // so the list (not the whole sidebar) scrolls.
+  el.style.height = "100%";
   el.replaceChildren(root);
 
   // Filtering: debounce typing; selects apply at once.
@@ -171,7 +173,7 @@ export function mountPanel(el, { api }) {
     if (failed.length && !scanBar.running) {
       const mode = failed.some((it) => it.category !== "other") ? "all" : "other";
       parts.push(errorsNotice(
-        `${formatCount(failed.length)} model(s) could not be checked: CivitAI was unreachable or answered with an error.`,
+        `${formatCount(failed.length)} model(s) could not be checked (CivitAI unreachable or an error).`,
         [["Show them", () => { state.filters.status = "error"; state.selected = null; applyView(true); }],
          ["Retry", () => client.scan({ folders: "all", identify: mode, retry_unknown: false })
            .then((r) => scanBar.showJob(unwrapJob(r)), (e) => toast(e.message))]]));

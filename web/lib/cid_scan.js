@@ -4,9 +4,9 @@
 import { h, formatBytes, formatCount, formatEta, STATUS_LABELS } from "./cid_util.js";
 
 const MODES = [
-  ["other", "Look up files outside the model folders"],
-  ["all", "Look up every unidentified file"],
-  ["none", "Hash only (no CivitAI lookups)"],
+  ["other", "Look up: “other” files only"],
+  ["all", "Look up: all unidentified"],
+  ["none", "Hash only (no lookups)"],
 ];
 const PHASES = { listing: "Listing files", hashing: "Hashing", looking_up: "Looking up on CivitAI", done: "Done" };
 
@@ -16,7 +16,8 @@ const PHASES = { listing: "Listing files", hashing: "Hashing", looking_up: "Look
  * onStart/onCancel return promises; errors they throw are shown in the bar.
  */
 export function createScanBar({ onStart, onCancel }) {
-  const mode = h("select", { class: "cid-select", "data-cid": "scan-mode", title: "What to look up on CivitAI" },
+  const mode = h("select", { class: "cid-select", "data-cid": "scan-mode",
+    title: "Which files to look up on CivitAI after hashing: those in no ComfyUI model folder (“other”), every file not identified yet, or none" },
     MODES.map(([value, text]) => h("option", { value }, text)));
   const start = h("button", { class: "cid-btn cid-btn-primary", "data-cid": "scan-start" }, "Scan");
   const cancel = h("button", { class: "cid-btn", "data-cid": "scan-cancel", hidden: true }, "Cancel");

@@ -8,6 +8,13 @@ const CSS = `
   padding: 8px; box-sizing: border-box; color: var(--fg-color, #ddd);
   background: var(--comfy-menu-bg, #353535); font-size: 13px; font-family: inherit; }
 .cid-panel * { box-sizing: border-box; }
+.cid-panel { container-type: inline-size; }
+@container (max-width: 300px) {
+  /* ComfyUI's default sidebar is narrow: the row badge becomes a dot (label in its title) */
+  .cid-item .cid-badge { font-size: 0; width: 9px; height: 9px; padding: 0; border: none;
+    background: currentColor; }
+  .cid-thumb { width: 36px; height: 36px; }
+}
 .cid-head { display: flex; align-items: center; gap: 8px; }
 .cid-head h2 { font-size: 15px; margin: 0; flex: 1; font-weight: 600; }
 .cid-muted { color: var(--descrip-text, #999); }
@@ -24,11 +31,14 @@ const CSS = `
   font: inherit; min-width: 0; }
 .cid-input { width: 100%; }
 .cid-row { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; }
-.cid-row > .cid-select { flex: 1 1 80px; }
+.cid-row > .cid-select { flex: 1 1 96px; }
 .cid-notice { border: 1px solid var(--border-color, #4e4e4e); border-left: 3px solid #d8a03b;
-  border-radius: 4px; padding: 6px 8px; display: flex; gap: 8px; align-items: flex-start; }
-.cid-notice > div { flex: 1; }
+  border-radius: 4px; padding: 6px 8px; display: flex; flex-wrap: wrap; gap: 6px;
+  align-items: flex-start; }
+.cid-notice > div { flex: 1 1 150px; min-width: 0; }
 .cid-notice summary { cursor: pointer; }
+.cid-notice-dismissable { position: relative; padding-right: 30px; }
+.cid-dismiss { position: absolute; top: 4px; right: 4px; padding: 0 6px; }
 .cid-notice code { background: var(--comfy-input-bg, #222); padding: 0 3px; border-radius: 3px; }
 .cid-notice-error { border-left-color: var(--error-text, #e5484d); }
 .cid-state { padding: 24px 12px; text-align: center; display: flex; flex-direction: column;
