@@ -9,6 +9,7 @@ import contextlib
 import logging
 
 from ..hashing import HashCancelledError, HashingError
+from .scan_hashing import SAFETENSORS_EXTENSIONS
 from .sidecars import write_civitai_info
 from .store import FileUpdate
 
@@ -39,8 +40,15 @@ async def cancellable(coro, cancel, poll: float = 0.1):
 
 
 def _can_autov3(files: list[FileUpdate]) -> bool:
-    # AutoV3 key absent = not computed yet; None = computed, not a safetensors file
-    return any((f.hashes or {}).get("AutoV3", "") is not None for f in files)
+    """True when a file has an AutoV3, or may have one (a safetensors file whose AutoV3 was
+    skipped: the key is absent). Other files are saved as unknown at once."""
+    for f in files:
+        hashes = f.hashes or {}
+        if hashes.get("AutoV3"):
+            return True
+        if "AutoV3" not in hashes and f.path.lower().endswith(SAFETENSORS_EXTENSIONS):
+            return True
+    return False
 
 
 class LookupRunner:
