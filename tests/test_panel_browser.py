@@ -83,7 +83,13 @@ def main_report(node, tmp_path_factory, _fake_civitai_server):
     fake.reset()
     tmp = tmp_path_factory.mktemp("panel")
     settings = civitai.Settings(api_base=fake.url, token=None, interval=0.0, timeout=10.0)
-    server = server_mod.PanelServer(tmp / "models", tmp / "store.sqlite", settings=settings)
+
+    def slow_new_file():  # a file to look up, and CivitAI slow to answer: time to Cancel
+        seed.write_file(tmp / "models" / "loras" / "late_arrival.safetensors", 2048, "late")
+        fake.delay_next(8.0, n=1, path="by-hash")
+
+    server = server_mod.PanelServer(tmp / "models", tmp / "store.sqlite", settings=settings,
+                                    controls={"slow-new-file": slow_new_file})  # fmt: skip
     server.start()
     try:
         shas = seed.seed_small_tree(tmp / "models", tmp / "store.sqlite", server.origin)
@@ -154,7 +160,7 @@ def test_retry_identifies_an_unknown_model(main_report):
 
 
 def test_scan_shows_progress_and_refreshes_the_list(main_report):
-    _assert_checks(main_report, "scan_progress_and_refresh")
+    _assert_checks(main_report, "scan_progress_and_refresh", "scan_cancel")
     assert "civitai-identify.progress" in main_report["events"]
 
 

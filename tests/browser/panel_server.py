@@ -99,11 +99,16 @@ class PanelServer:
     """The routes + page on 127.0.0.1:<free port>, in a thread. ``settings``: a civitai
     Settings (point it at the fake CivitAI); ``db_path``: the store the Service opens."""
 
-    def __init__(self, models_dir: Path, db_path: Path, settings=None, progress_interval=0.05):
+    def __init__(
+        self, models_dir: Path, db_path: Path, settings=None, progress_interval=0.05, controls=None
+    ):
         self.models_dir = Path(models_dir)
         self.db_path = Path(db_path)
         self.settings = settings
         self.progress_interval = progress_interval
+        # POST /harness/{name} runs controls[name]() in a thread: lets the driver set up a
+        # situation mid-run (e.g. a slow CivitAI answer before it clicks Cancel).
+        self.controls = dict(controls or {})
         self.sockets: set[web.WebSocketResponse] = set()
         self.sent: list[tuple[str, dict]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -166,6 +171,7 @@ class PanelServer:
         app.router.add_static("/extensions/civitai-identify/", PACK / "web")
         app.router.add_get("/ws", self._websocket)
         app.router.add_get("/img/{name}.png", self._image)
+        app.router.add_post("/harness/{name}", self._control)
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -178,6 +184,13 @@ class PanelServer:
             await ws.close()
         await self.service.close()
         await runner.cleanup()
+
+    async def _control(self, request):
+        control = self.controls.get(request.match_info["name"])
+        if control is None:
+            return web.json_response({"error": "no such control"}, status=404)
+        await asyncio.to_thread(control)
+        return web.json_response({"ok": True})
 
     async def _index(self, request):
         return web.FileResponse(HERE / "page" / "index.html")

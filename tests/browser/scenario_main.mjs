@@ -133,6 +133,7 @@ export async function mainScenario({ page, check, shot, args }) {
 
   await identifyScenario({ page, check, shot, args });
   await scanScenario({ page, check, shot, args });
+  await cancelScenario({ page, check, shot, args });
   await statesScenario({ page, check, shot, args });
 }
 
@@ -200,6 +201,43 @@ async function scanScenario({ page, check, shot, args }) {
     events.some(([t]) => t === "civitai-identify.progress") && events.some(([t, s]) => t === "civitai-identify.done" && s === "done") &&
     [...seen].some((p) => /Hashing|Listing|Looking up/.test(p)) && /Scan finished/.test(finalPhase) && listed,
   { events, seen: [...seen], finalPhase, listed });
+}
+
+async function cancelScenario({ page, check, shot }) {
+  await page.evaluate(async () => {
+    window.__api.events.length = 0;
+    await fetch("/harness/slow-new-file", { method: "POST" });
+  });
+  await page.click(sel("scan-start"));
+  let lookingUp = false;
+  try {
+    await page.waitForFunction(() => /Looking up/.test(document.querySelector('[data-cid="scan-phase"]').textContent) &&
+      !document.querySelector('[data-cid="scan-cancel"]').hidden, null, { timeout: 15000 });
+    lookingUp = true;
+  } catch {
+    // reported below
+  }
+  await shot("07b-scan-looking-up");
+  const t0 = Date.now();
+  if (lookingUp) await page.click(sel("scan-cancel"));
+  let ended = false;
+  try {
+    await page.waitForFunction(() => /Scan cancelled/.test(document.querySelector('[data-cid="scan-phase"]').textContent),
+      null, { timeout: 6000 });
+    ended = true;
+  } catch {
+    // reported below
+  }
+  const ms = Date.now() - t0;
+  const after = await page.evaluate(() => ({
+    cancelHidden: document.querySelector('[data-cid="scan-cancel"]').hidden,
+    startEnabled: !document.querySelector('[data-cid="scan-start"]').disabled,
+    phase: document.querySelector('[data-cid="scan-phase"]').textContent,
+    done: window.__api.events.filter((e) => e.type === "civitai-identify.done").map((e) => e.data.state),
+  }));
+  await shot("07c-scan-cancelled");
+  check("scan_cancel", lookingUp && ended && after.cancelHidden && after.startEnabled && after.done.includes("cancelled"),
+    { lookingUp, ended, ms, ...after });
 }
 
 async function statesScenario({ page, check, shot, args }) {
