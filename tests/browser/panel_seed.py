@@ -12,11 +12,30 @@ from packload import pack_module
 # Runs nothing if it ever executes; the tests assert window.__xss stays unset.
 XSS_DESCRIPTION = (
     "<p>Dreamy <b>portraits</b>. <script>window.__xss = 'script'</script>"
-    "<img src=x onerror=\"window.__xss = 'img-onerror'\">"
-    '<a href="javascript:window.__xss=\'link\'" id="jslink">click me</a> '
+    '<img src=x onerror="window.__xss = \'img-onerror\'">'
+    "<a href=\"javascript:window.__xss='link'\" id=\"jslink\">click me</a> "
     '<a href="https://example.com/guide" onclick="window.__xss=\'onclick\'">guide</a>'
     '<svg onload="window.__xss=\'svg\'"></svg><iframe src="javascript:window.__xss=1"></iframe>'
     "<style>body{display:none}</style></p>"
+)
+# More ways in, in the version description: odd-case and whitespace schemes, data: and
+# vbscript: links, srcset, the classic mXSS namespace confusion, forms, inline styles,
+# srcdoc, object, ontoggle, meta refresh, base.
+XSS_VERSION_DESCRIPTION = (
+    "<p>Version notes.</p>"
+    "<a href=\" JaVaScRiPt:window.__xss='case'\">case</a> "
+    '<a href="data:text/html,<script>window.__xss=1</script>">data</a> '
+    '<a href="vbscript:msgbox(1)">vb</a>'
+    '<img srcset="x 1x" src="x" onerror="window.__xss=\'srcset\'">'
+    "<math><mtext><table><mglyph><style><img src=x onerror=\"window.__xss='mxss'\">"
+    "</style></mglyph></table></mtext></math>"
+    "<form action=\"javascript:window.__xss='form'\"><button>go</button></form>"
+    "<div style=\"background:url(javascript:window.__xss='style')\">styled</div>"
+    "<iframe srcdoc=\"<script>parent.__xss='srcdoc'</script>\"></iframe>"
+    "<object data=\"javascript:window.__xss='object'\"></object>"
+    "<details open ontoggle=\"window.__xss='toggle'\"><summary>more</summary>hidden</details>"
+    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:window.__xss='meta'\">"
+    '<base href="javascript:/">'
 )
 
 # (folder, name, bytes, status, model name, version, base model, tags, trigger words, nsfw levels)
@@ -71,7 +90,9 @@ def write_file(path: Path, size: int, salt: str) -> None:
     path.write_bytes(seed)
 
 
-def info_for(origin, model_id, name, version, base, tags, words, levels, description=None):
+def info_for(
+    origin, model_id, name, version, base, tags, words, levels, description=None, version_desc=None
+):
     colours = ["blue", "red", "violet", "gold", "green"]
     images = [
         {
@@ -92,7 +113,8 @@ def info_for(origin, model_id, name, version, base, tags, words, levels, descrip
         "category": "checkpoints" if model_id % 2 else "loras",
         "base_model": base,
         "description": description or f"<p>{name} is a <em>test</em> model.</p>",
-        "version_description": f"<p>Version {version}: <strong>better hands</strong>.</p>",
+        "version_description": version_desc
+        or f"<p>Version {version}: <strong>better hands</strong>.</p>",
         "creator": {"username": f"creator_{model_id}", "image": None},
         "tags": tags,
         "trained_words": words,
@@ -132,8 +154,8 @@ def seed_small_tree(models_dir: Path, db_path: Path, origin: str) -> dict:
         store.save_files(updates)
         for i, (_f, name, _s, status, model, version, base, tags, words, levels) in enumerate(TREE):
             if status == "identified":
-                desc = XSS_DESCRIPTION if i == 0 else None
-                info = info_for(origin, 100 + i, model, version, base, tags, words, levels, desc)
+                hostile = (XSS_DESCRIPTION, XSS_VERSION_DESCRIPTION) if i == 0 else (None, None)
+                info = info_for(origin, 100 + i, model, version, base, tags, words, levels, *hostile)
                 store.save_outcome(shas[name], "identified", info)
             elif status == "unknown":
                 store.save_outcome(shas[name], "unknown")

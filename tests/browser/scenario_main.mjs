@@ -84,27 +84,30 @@ export async function mainScenario({ page, check, shot, args }) {
   const record = await page.evaluate(async () =>
     (await fetch("/api/civitai-identify/models/checkpoints/dreamshaper_8.safetensors")).json());
   const details = await page.textContent(sel("details"));
-  const facts = ["creator_100", "SD 1.5", "dreamy light", "photorealistic", record.hashes.SHA256, "Version 8", record.civitai_info.type, "Open on CivitAI"];
+  const facts = ["creator_100", "SD 1.5", "dreamy light", "photorealistic", record.hashes.SHA256, "Version notes", record.civitai_info.type, "Open on CivitAI"];
   const link = await page.$eval(sel("civitai-link"), (a) => [a.href, a.target, a.rel]);
   check("details_show_info", facts.every((f) => details.includes(f)) &&
     link[0] === record.civitai_info.url && link[1] === "_blank" && link[2] === "noopener noreferrer",
   { missing: facts.filter((f) => !details.includes(f)), link });
   const desc = await page.$$eval(sel("description"), (boxes) => {
-    const box = boxes[boxes.length - 1];
-    const all = [...box.querySelectorAll("*")];
+    const all = boxes.flatMap((box) => [...box.querySelectorAll("*")]);
     return {
-      text: box.textContent,
-      bold: !!box.querySelector("b"),
-      banned: all.filter((e) => /^(script|img|svg|iframe|style|object|embed)$/i.test(e.localName)).map((e) => e.localName),
-      handlers: all.flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name) || a.name === "style").map((a) => a.name)),
-      hrefs: [...box.querySelectorAll("a")].map((a) => [a.getAttribute("href"), a.target, a.rel]),
+      boxes: boxes.length,
+      text: boxes.map((b) => b.textContent).join(" | "),
+      bold: boxes.some((b) => b.querySelector("b")),
+      banned: all.filter((e) => /^(script|img|svg|math|iframe|style|object|embed|form|button|meta|base|details)$/i.test(e.localName))
+        .map((e) => e.localName),
+      attrs: all.flatMap((e) => [...e.attributes].filter((a) => !["href", "target", "rel"].includes(a.name)).map((a) => a.name)),
+      hrefs: all.filter((e) => e.localName === "a").map((a) => [a.getAttribute("href"), a.target, a.rel]),
     };
   });
-  await page.locator(sel("description"), { hasText: "click me" }).getByText("click me").click();
+  for (const text of ["click me", "case", "data", "vb", "styled"]) {
+    await page.locator(sel("description")).getByText(text, { exact: true }).first().click();
+  }
   await page.waitForTimeout(200);
   const xss = await page.evaluate(() => ({ flag: window.__xss, bodyShown: getComputedStyle(document.body).display !== "none" }));
   check("description_sanitized", xss.flag === undefined && xss.bodyShown && desc.bold && desc.text.includes("portraits") &&
-    desc.banned.length === 0 && desc.handlers.length === 0 &&
+    desc.boxes === 2 && desc.banned.length === 0 && desc.attrs.length === 0 && page.url() === args.url &&
     desc.hrefs.every(([h, t, r]) => (h === null || /^https?:/.test(h)) && (h === null || (t === "_blank" && r === "noopener noreferrer"))) &&
     desc.hrefs.some(([h]) => h === "https://example.com/guide"), { xss, desc });
   await shot("04-details");

@@ -74,7 +74,7 @@ export function createScanBar({ onStart, onCancel }) {
       ? `${formatCount(p.lookups_done)} / ${formatCount(p.lookups_total)} lookups`
       : `${formatCount(p.files_done)} / ${formatCount(p.files_total)} files` +
         (p.bytes_total ? ` · ${formatBytes(p.bytes_done || 0)} / ${formatBytes(p.bytes_total)}` : "");
-    const eta = p.eta_seconds ? ` · about ${formatEta(p.eta_seconds)} left` : "";
+    const eta = p.eta_seconds >= 1 ? ` · about ${formatEta(p.eta_seconds)} left` : "";
     line1.classList.remove("cid-s-error");
     line1.textContent = `${PHASES[p.phase] || p.phase || "Working"}: ${counts}${eta}`;
     line2.textContent = p.current || "";
