@@ -38,6 +38,7 @@ class Job:
         self.progress: dict = {}
         self.summary = None
         self.error = None
+        self.exception: BaseException | None = None  # for the service, never sent
         self.task: asyncio.Task | None = None
         self._emit = emit
         self._min_interval = min_interval
@@ -123,7 +124,9 @@ class JobManager:
             job._finish("cancelled", error="The job was cancelled.")
             return
         except Exception as exc:  # noqa: BLE001 - turned into a job error, never lost
-            _log.exception("CivitAI Identify %s job failed", job.kind)
+            if not isinstance(exc, (OSError, ValueError)):  # expected ones: no trace
+                _log.exception("CivitAI Identify %s job failed", job.kind)
+            job.exception = exc
             job._finish("error", error=_sentence(exc))
             return
         job._finish("cancelled" if job.cancelled() else "done", summary=summary)

@@ -38,7 +38,7 @@ async def identify_outputs(service, choice: str, force: bool, progress_bar) -> t
         return _status_outputs("error", choice, str(exc))
     except Exception as exc:  # noqa: BLE001 - a node result, never a failed workflow
         _reraise_interrupt(exc)
-        return _status_outputs("error", choice, _sentence(exc))
+        return _status_outputs("error", choice, service.redact(_sentence(exc)))
     return record_outputs(record, choice)
 
 
@@ -83,12 +83,12 @@ async def scan_outputs(service, folder: str, mode: str, force: bool, progress_ba
         except BaseException:
             job.cancel()
             raise
-        result = job.to_dict()
+        result = service.job_dict(job)
         category = None if folder == "all" else folder
         models = await service.call(service.list_models, category=category)
     except Exception as exc:  # noqa: BLE001 - a node result, never a failed workflow
         _reraise_interrupt(exc)
-        error = {"status": "error", "error": _sentence(exc)}
+        error = {"status": "error", "error": service.redact(_sentence(exc))}
         return f"Scan failed: {error['error']}", json.dumps(error)
     report = {"job": result, "models": [_slim(m) for m in models["models"]]}
     return summary_sentence(result), json.dumps(report, ensure_ascii=False)

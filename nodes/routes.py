@@ -83,7 +83,7 @@ class Routes:
             return result
         record, job = result
         if job is not None:
-            return web.json_response({"job": job.to_dict()}, status=202)
+            return web.json_response({"job": svc.job_dict(job)}, status=202)
         return web.json_response(record)
 
     async def get_scan(self, request):
@@ -102,7 +102,7 @@ class Routes:
         if isinstance(result, web.Response):
             return result
         job, created = result
-        return web.json_response(job.to_dict(), status=202 if created else 200)
+        return web.json_response(svc.job_dict(job), status=202 if created else 200)
 
     async def cancel_scan(self, request):
         job = self.service.cancel_scan()

@@ -12,10 +12,12 @@ through ``await service.call(coro_fn, ...)``, which hops with
 import asyncio
 import logging
 import os
+import time
 
 from . import names
 from .jobs import JobManager
 from .paths import default_db_path
+from .redact import Redactor
 
 _log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ class Service:
         environ = os.environ if environ is None else environ
         self.folder_paths = folder_paths
         self.loop = loop
-        self.jobs = JobManager(emit, min_interval=progress_interval)
+        self._emit = emit
+        self.jobs = JobManager(self._emit_public, min_interval=progress_interval)
         self.identify_mode = _mode(environ.get("CIVITAI_IDENTIFY_MODE"))
         self._db_path = db_path
         self._settings = settings
@@ -55,6 +58,7 @@ class Service:
         self._quick_wait = quick_wait
         self._parts = None
         self._building = None
+        self._redactor = (0.0, None)
 
     # -- one loop ----------------------------------------------------------------------
     async def call(self, fn, *args, **kwargs):
@@ -96,6 +100,28 @@ class Service:
     def folders(self) -> dict[str, list[str]]:
         return names.model_folders(self.folder_paths)
 
+    # -- nothing absolute leaves -------------------------------------------------------
+    def redact(self, value):
+        """``value`` with model directories replaced by folder names (see redact.py)."""
+        built_at, redactor = self._redactor
+        if redactor is None or time.monotonic() - built_at > 10.0:
+            redactor = Redactor(self.folders(), self.folder_paths.models_dir)
+            self._redactor = (time.monotonic(), redactor)
+        return redactor(value)
+
+    def _emit_public(self, event, data):
+        self._emit(event, self.redact(data))
+
+    def job_dict(self, job) -> dict | None:
+        return self.redact(job.to_dict()) if job is not None else None
+
+    def _public(self, record: dict) -> dict:
+        """Records leave the service without absolute paths."""
+        record = {k: v for k, v in record.items() if k != "path"}
+        if record.get("error"):
+            record["error"] = self.redact(record["error"])
+        return record
+
     async def _scanner(self):
         from .scanner import Scanner
 
@@ -114,13 +140,13 @@ class Service:
             "api_base": self._settings.api_base,
             "counts": store.counts(),
             "identify_mode": self.identify_mode,
-            "scan": scan.to_dict() if scan else None,
+            "scan": self.job_dict(scan),
         }
 
     async def list_models(self, q=None, category=None, status=None, base_model=None) -> dict:
         store, _, _ = await self._ready()
         models = store.list_records(q=q, category=category, status=status, base_model=base_model)
-        return {"models": [_public(m) for m in models], "total": len(models)}
+        return {"models": [self._public(m) for m in models], "total": len(models)}
 
     async def get_model(self, folder, name) -> dict:
         """The stored record, or a ``not_checked`` stub for a file not scanned yet."""
@@ -130,7 +156,7 @@ class Service:
         if record is None:
             size = os.stat(path).st_size
             record = _stub(folder, name, size)
-        return _public(record)
+        return self._public(record)
 
     # -- identify ----------------------------------------------------------------------
     async def identify(self, folder, name, force=False, progress=None) -> dict:
@@ -140,9 +166,9 @@ class Service:
         if not force:
             record = store.get_record(folder, name)
             if record and record.get("status") == "identified" and record.get("civitai_info"):
-                return _public(record)
+                return self._public(record)
         scanner = await self._scanner()
-        return _public(await scanner.identify(folder, name, force=force, progress=progress))
+        return self._public(await scanner.identify(folder, name, force=force, progress=progress))
 
     async def identify_request(self, folder, name, force=False):
         """For POST identify: ``(record, None)`` or ``(None, job)`` when the work is long
@@ -159,8 +185,10 @@ class Service:
             await asyncio.wait({job.task}, timeout=self._quick_wait)
             if job.state == "done":
                 return job.summary, None
+            if isinstance(job.exception, FileNotFoundError):
+                raise names.ModelNotFound(f"No model {folder}/{name}.")
             if job.state == "error" and job.error:
-                raise IdentifyFailed(job.error)
+                raise IdentifyFailed(self.redact(job.error))
         return None, job
 
     @staticmethod
@@ -206,13 +234,13 @@ class Service:
         return self.jobs.start_scan(run)
 
     def scan_job(self):
-        return self.jobs.scan.to_dict() if self.jobs.scan else None
+        return self.job_dict(self.jobs.scan)
 
     def cancel_scan(self):
         job = self.jobs.scan
         if job is not None and job.running:
             job.cancel()
-        return job.to_dict() if job else None
+        return self.job_dict(job)
 
     async def close(self):
         if self._parts is not None:
@@ -234,11 +262,6 @@ def _mode(value) -> str:
                      IDENTIFY_MODES)  # fmt: skip
         return "other"
     return value
-
-
-def _public(record: dict) -> dict:
-    """Records leave the service without absolute paths."""
-    return {k: v for k, v in record.items() if k != "path"}
 
 
 def _stub(folder, name, size) -> dict:

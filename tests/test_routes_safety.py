@@ -5,6 +5,7 @@ import builtins
 import os
 
 import pytest
+from packload import pack_module
 from routes_helpers import make_api, safetensors, sha256
 from yarl import URL
 
@@ -129,3 +130,28 @@ async def test_encoded_segments_inside_a_real_name_are_fine(api):
     url = "/civitai-identify/models/loras/my%20folder/%C3%A4%20b.safetensors"
     _, record = await api.get(url, expect=200)
     assert record["name"] == "my folder/ä b.safetensors"
+
+
+async def test_scan_summary_and_events_carry_no_absolute_paths(api, tmp_path):
+    api.env.add_model("loras", "empty.safetensors", b"")  # skipped: listed with its path
+    api.env.add_model("other", "bad.safetensors", b"not a safetensors header at all")
+    _, job = await api.post("/civitai-identify/scan", {"identify": "none"}, expect=202)
+    done = await api.wait_done(job["job_id"])
+    _, last = await api.get("/civitai-identify/scan", expect=200)
+    skipped = [s["path"] for s in last["summary"]["skipped"]]
+    assert "loras/empty.safetensors" in skipped
+    assert str(tmp_path) not in str(api.events) and str(tmp_path) not in str(done)
+
+
+def test_redactor_replaces_model_dirs_and_other_absolute_paths(tmp_path):
+    redact = pack_module("nodes.redact").Redactor(
+        {"loras": [str(tmp_path / "m" / "loras")], "other": [str(tmp_path / "m")]},
+        str(tmp_path / "m"),
+    )
+    message = f"cannot read {tmp_path}/m/loras/a/b.pt: gone"
+    assert redact(message) == "cannot read loras/a/b.pt: gone"
+    assert redact([{"p": f"{tmp_path}/m/x.pt"}]) == [{"p": "models/x.pt"}]
+    assert redact("No such file: '/etc/secret/thing.pt'") == "No such file: 'thing.pt'"
+    url = "see https://civitai.com/models/12?x=/a/b and loras/x.pt"
+    assert redact(url) == url
+    assert redact(7) == 7
