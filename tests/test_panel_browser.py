@@ -144,7 +144,7 @@ def test_search_filters_and_sort_narrow_the_list(main_report):
 
 
 def test_details_show_the_civitai_info_and_copy(main_report):
-    _assert_checks(main_report, "details_show_info", "click_to_copy")
+    _assert_checks(main_report, "details_show_info", "click_to_copy", "video_preview")
 
 
 def test_hostile_description_runs_nothing(main_report):

@@ -12,8 +12,8 @@ from packload import pack_module
 # Runs nothing if it ever executes; the tests assert window.__xss stays unset.
 XSS_DESCRIPTION = (
     "<p>Dreamy <b>portraits</b>. <script>window.__xss = 'script'</script>"
-    '<img src=x onerror="window.__xss = \'img-onerror\'">'
-    "<a href=\"javascript:window.__xss='link'\" id=\"jslink\">click me</a> "
+    "<img src=x onerror=\"window.__xss = 'img-onerror'\">"
+    '<a href="javascript:window.__xss=\'link\'" id="jslink">click me</a> '
     '<a href="https://example.com/guide" onclick="window.__xss=\'onclick\'">guide</a>'
     '<svg onload="window.__xss=\'svg\'"></svg><iframe src="javascript:window.__xss=1"></iframe>'
     "<style>body{display:none}</style></p>"
@@ -34,7 +34,7 @@ XSS_VERSION_DESCRIPTION = (
     "<iframe srcdoc=\"<script>parent.__xss='srcdoc'</script>\"></iframe>"
     "<object data=\"javascript:window.__xss='object'\"></object>"
     "<details open ontoggle=\"window.__xss='toggle'\"><summary>more</summary>hidden</details>"
-    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:window.__xss='meta'\">"
+    '<meta http-equiv="refresh" content="0;url=javascript:window.__xss=\'meta\'">'
     '<base href="javascript:/">'
 )
 
@@ -152,10 +152,14 @@ def seed_small_tree(models_dir: Path, db_path: Path, origin: str) -> dict:
             )
             shas[name] = result.hashes["SHA256"]
         store.save_files(updates)
-        for i, (_f, name, _s, status, model, version, base, tags, words, levels) in enumerate(TREE):
+        for i, (_folder, name, _size, status, *facts) in enumerate(TREE):
             if status == "identified":
                 hostile = (XSS_DESCRIPTION, XSS_VERSION_DESCRIPTION) if i == 0 else (None, None)
-                info = info_for(origin, 100 + i, model, version, base, tags, words, levels, *hostile)
+                info = info_for(origin, 100 + i, *facts, *hostile)
+                if i == 1:  # a video preview first: the list shows a placeholder, details a <video>
+                    video = {"url": f"{origin}/img/clip.mp4", "width": 512, "height": 768,
+                             "nsfw_level": 1, "type": "video"}  # fmt: skip
+                    info["images"].insert(0, video)
                 store.save_outcome(shas[name], "identified", info)
             elif status == "unknown":
                 store.save_outcome(shas[name], "unknown")

@@ -19,8 +19,13 @@ export async function mainScenario({ page, check, shot, args }) {
   check("list_renders", want.every((t) => titles.includes(t)) && (await countText(page)).startsWith("6 "), titles);
   const badges = await page.$$eval(".cid-item .cid-badge", (b) => b.map((x) => x.textContent));
   check("status_badges", ["identified", "unknown", "error", "not checked"].every((s) => badges.includes(s)), badges);
-  const thumbs = await page.$$eval(".cid-item .cid-thumb img", (imgs) => imgs.map((i) => i.getAttribute("src")));
-  check("thumbnails", thumbs.length === 3 && thumbs.every((s) => s.includes("/img/")), thumbs);
+  const thumbs = await page.$$eval(".cid-item", (rows) => rows.map((r) => {
+    const img = r.querySelector(".cid-thumb img");
+    return [r.querySelector(".cid-item-title").textContent, img ? img.getAttribute("src") : r.querySelector(".cid-thumb").textContent];
+  }));
+  const thumbOf = Object.fromEntries(thumbs);
+  check("thumbnails", thumbOf["DreamShaper — 8"].includes("/img/") && thumbOf["Anime Lineart — v2"].includes("/img/") &&
+    thumbOf["Detail Tweaker XL — v1.0"] === "▶" && thumbOf["mystery_lora.safetensors"] === "L", thumbOf);
   check("token_notice", await page.isVisible(sel("token-notice")), await page.textContent(sel("notices")));
   check("error_notice", /could not be checked/.test(await page.textContent(sel("notices"))), "");
   await shot("01-list");
@@ -133,6 +138,11 @@ export async function mainScenario({ page, check, shot, args }) {
   check("click_to_copy", copiedWord === "dreamy light" && copiedHash === record.hashes.SHA256, { copiedWord, copiedHash });
   await back(page);
   await selectOption(page, "blur", "4");
+
+  await openRecord(page, "Detail Tweaker XL — v1.0");
+  const media = await page.$$eval('[data-cid="image"]', (cells) => cells.map((c) => c.firstElementChild.localName));
+  check("video_preview", JSON.stringify(media) === '["video","img"]', media);
+  await back(page);
 
   await identifyScenario({ page, check, shot, args });
   await scanScenario({ page, check, shot, args });
