@@ -19,7 +19,13 @@ from .workers import WorkerPool
 
 HASH_NAMES = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
 DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024
-_BUFFERS = 2  # double buffering: one being read into, one being hashed
+_PAGE = mmap.PAGESIZE
+#: Blocks in flight. More than two lets the threads drift apart by a few blocks, so a thread
+#: briefly descheduled on a busy machine does not stall the others (measured: see
+#: docs/hashing.md).
+_BUFFERS = 4
+#: Run the first stream group in the reading thread instead of a worker of its own.
+_INLINE = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ def hash_file(
     ``FileChangedError`` (the file changed or was truncated during the read),
     ``HashCancelledError``.
     """
+    if block_size <= 0:
+        raise ValueError(f"block_size must be positive, not {block_size}")
     path = os.fspath(path)
     identity = file_identity(path)  # clear messages for missing / directory / FIFO
     try:
@@ -81,12 +89,20 @@ def hash_file(
             raise _changed(path, "it was replaced just before reading")
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        pool = WorkerPool(stream_groups(identity.size, autov3))
+        groups = stream_groups(identity.size, autov3)
+        if identity.size < block_size:  # one block: threads would cost more than they give
+            groups, block_size = [[s for g in groups for s in g]], _fit(identity.size)
+        pool = WorkerPool(groups, inline=_INLINE or len(groups) == 1)
         done = _read_blocks(f, path, identity.size, pool, block_size, progress, cancel)
         _check_unchanged(f, path, identity)
     found = pool.results()
     hashes = {name: found[name] for name in HASH_NAMES if name in found}
     return HashResult(path, identity, hashes, done)
+
+
+def _fit(size: int) -> int:
+    """A buffer just larger than ``size`` (the read after the last byte must see EOF)."""
+    return (size // _PAGE + 1) * _PAGE
 
 
 def _read_blocks(f, path, size, pool, block_size, progress, cancel) -> int:

@@ -55,14 +55,18 @@ class WorkerPool:
     until at most ``n`` blocks are still being hashed (0: all done).
     """
 
-    def __init__(self, groups: list[list]) -> None:
-        self._workers = [StreamWorker(g, f"hash-worker-{i}") for i, g in enumerate(groups)]
+    def __init__(self, groups: list[list], inline: bool = False) -> None:
+        self._inline = groups[0] if inline else []
+        threaded = groups[1:] if inline else groups
+        self._workers = [StreamWorker(g, f"hash-worker-{i}") for i, g in enumerate(threaded)]
         self._in_flight = 0
 
     def feed(self, view, offset: int) -> None:
         for worker in self._workers:
             worker.submit(view, offset)
         self._in_flight += 1
+        for stream in self._inline:
+            stream.update(view, offset)
 
     def wait_for(self, at_most: int) -> None:
         while self._in_flight > at_most:
@@ -79,7 +83,6 @@ class WorkerPool:
 
     def results(self) -> dict:
         merged: dict = {}
-        for worker in self._workers:
-            for stream in worker.streams:
-                merged.update(stream.results())
+        for stream in self._inline + [s for w in self._workers for s in w.streams]:
+            merged.update(stream.results())
         return merged

@@ -190,3 +190,40 @@ def test_memory_stays_bounded_whatever_the_file_size(tmp_path):
     grown_mib, bytes_read = map(int, out.stdout.split())
     assert bytes_read == 128 * MiB
     assert grown_mib <= 40, f"peak RSS grew by {grown_mib} MiB"
+
+
+def test_threads_are_used_only_for_files_larger_than_a_block(engine, tmp_path, monkeypatch):
+    workers = pack_module("hashing.workers")
+    started = []
+    real = workers.StreamWorker.__init__
+
+    def spy(self, *a, **k):
+        started.append(1)
+        real(self, *a, **k)
+
+    monkeypatch.setattr(workers.StreamWorker, "__init__", spy)
+    small = tmp_path / "small.bin"
+    small.write_bytes(gen("small", 100_000))
+    assert engine.hash_file(small).hashes == reference(gen("small", 100_000))
+    assert started == []
+    assert engine.hash_file(small, block_size=65536).hashes == reference(gen("small", 100_000))
+    assert started  # two blocks: the streams run in worker threads
+
+
+def test_block_size_must_be_positive(engine, tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x")
+    with pytest.raises(ValueError):
+        engine.hash_file(path, block_size=0)
+
+
+def test_stdlib_crc32_fallback_gives_the_same_values(engine, tmp_path, monkeypatch):
+    # zlib-ng's CRC-32 is used when installed; the stdlib one must agree (and is the default
+    # where zlib-ng is absent).
+    streams = pack_module("hashing.streams")
+    data = gen("crc", 300_000)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    fast = engine.hash_file(path, block_size=65536).hashes
+    monkeypatch.setattr(streams, "_crc32", zlib.crc32)
+    assert engine.hash_file(path, block_size=65536).hashes == fast == reference(data)

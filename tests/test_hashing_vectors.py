@@ -48,23 +48,30 @@ def test_vectors_cover_the_documented_cases():
     assert len(CASES) >= 8
 
 
+# The default block holds these files whole (hashed in one thread); 64 KiB blocks take the
+# two-thread path.
+BLOCK_SIZES = {"default": {}, "64KiB": {"block_size": 65536}}
+
+
+@pytest.mark.parametrize("blocks", BLOCK_SIZES.values(), ids=BLOCK_SIZES.keys())
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_every_hash_matches_civitai(case, tmp_path):
+def test_every_hash_matches_civitai(case, blocks, tmp_path):
     engine = pack_module("hashing.engine")
     path = tmp_path / case["name"]
     path.write_bytes(build(case["build"]))
-    result = engine.hash_file(path)
+    result = engine.hash_file(path, **blocks)
     assert result.size == case["size"] == result.bytes_read
     assert result.hashes == {name: case[name] for name in engine.HASH_NAMES}
     assert list(result.hashes) == list(engine.HASH_NAMES)
 
 
+@pytest.mark.parametrize("blocks", BLOCK_SIZES.values(), ids=BLOCK_SIZES.keys())
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_without_autov3_the_five_match_and_autov3_is_absent(case, tmp_path):
+def test_without_autov3_the_five_match_and_autov3_is_absent(case, blocks, tmp_path):
     engine = pack_module("hashing.engine")
     path = tmp_path / case["name"]
     path.write_bytes(build(case["build"]))
-    result = engine.hash_file(path, autov3=False)
+    result = engine.hash_file(path, autov3=False, **blocks)
     assert "AutoV3" not in result.hashes
     assert result.hashes == {n: case[n] for n in engine.HASH_NAMES if n != "AutoV3"}
 
