@@ -13,7 +13,6 @@ are fine: the rule is about the names in requests, not about where files live.
 import os
 import re
 
-from .discover import list_models
 from .paths import OTHER, is_model_file
 
 #: Registered folders that never hold model weights.
@@ -111,6 +110,36 @@ def split_choice(choice) -> tuple[str, str]:
 
 
 def model_choices(folder_paths) -> list[str]:
-    """Every model file as ``<folder>/<relative name>``, sorted, each listed once."""
-    listing = list_models(model_folders(folder_paths))
-    return sorted(f"{e.folder}/{e.name}" for e in listing.entries)
+    """Every model file as ``<folder>/<relative name>``, sorted. Registered folders come
+    from ``folder_paths.get_filename_list`` (ComfyUI caches it: /object_info stays fast on a
+    big library); ``other`` walks only the part of ``models_dir`` no folder claims."""
+    folders = model_folders(folder_paths)
+    choices = set()
+    for folder in folders:
+        if folder == OTHER:
+            continue
+        try:
+            found = folder_paths.get_filename_list(folder)
+        except Exception:  # noqa: BLE001 - one odd folder must not break the node list
+            continue
+        choices.update(f"{folder}/{n.replace(os.sep, '/')}" for n in found if is_model_file(n))
+    choices.update(f"{OTHER}/{n}" for n in _unclaimed_files(folder_paths.models_dir, folders))
+    return sorted(choices)
+
+
+def _unclaimed_files(models_dir: str, folders: dict[str, list[str]]) -> list[str]:
+    claimed = {os.path.realpath(d) for f, dirs in folders.items() if f != OTHER for d in dirs}
+    seen: set[str] = set()
+    found = []
+    for root, dirs, files in os.walk(models_dir, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a symlink loop or a second link to the same directory
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if os.path.realpath(os.path.join(root, d)) not in claimed)
+        rel = os.path.relpath(root, models_dir)
+        for f in files:
+            if is_model_file(f):
+                found.append(f if rel == "." else f"{rel}/{f}".replace(os.sep, "/"))
+    return found

@@ -191,3 +191,20 @@ def test_model_folders_skip_missing_and_non_model_dirs(comfy_env, tmp_path):
     assert folders["loras"] == [str(comfy_env.models_dir / "loras"), str(tmp_path / "extra_loras")]
     assert folders["other"] == [str(comfy_env.models_dir)]
     assert "configs" not in folders and "custom_nodes" not in folders
+
+
+def test_model_choices_cover_extra_paths_and_survive_symlink_loops(comfy_env, tmp_path):
+    names = pack_module("nodes.names")
+    extra = tmp_path / "nas" / "loras"
+    extra.mkdir(parents=True)
+    (extra / "far.safetensors").write_bytes(b"x")
+    comfy_env.add_folder_path("loras", extra)
+    comfy_env.add_model("other", "dl/a.gguf")
+    loop_dir = comfy_env.models_dir / "dl" / "loop"
+    loop_dir.symlink_to(comfy_env.models_dir, target_is_directory=True)
+    comfy_env.add_model("vae", "v.pt")
+    assert names.model_choices(comfy_env.folder_paths) == [
+        "loras/far.safetensors",
+        "other/dl/a.gguf",
+        "vae/v.pt",
+    ]
