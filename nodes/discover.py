@@ -28,6 +28,7 @@ class Entry:
     name: str
     path: str
     st: os.stat_result
+    has_sidecar: bool = False  # a file another tool may have written info into is beside it
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,19 @@ def list_models(folders: dict[str, list[str]], cancel=None) -> Listing:
     return listing
 
 
+SIDECAR_SUFFIXES = (".civitai.info", ".metadata.json", ".cm-info.json")
+
+
+def _sidecar_stems(names) -> set[str]:
+    """Stems that have a sidecar in this directory (``x`` for ``x.civitai.info``; also
+    ``x.safetensors`` for ``x.safetensors.civitai.info``)."""
+    stems = set()
+    for n in names:
+        if n.endswith(SIDECAR_SUFFIXES):  # one C call per name; the loop below is rare
+            stems.update(n[: -len(s)] for s in SIDECAR_SUFFIXES if n.endswith(s))
+    return stems
+
+
 def _dir_key(path: str) -> tuple[int, int]:
     st = os.stat(path)
     if not stat.S_ISDIR(st.st_mode):
@@ -98,8 +112,9 @@ def _dir_key(path: str) -> tuple[int, int]:
     return (st.st_dev, st.st_ino)
 
 
-def _walk(listing, category, root, directory, key, ancestors, seen_dirs, seen_files, others,
-          cancel):
+def _walk(
+    listing, category, root, directory, key, ancestors, seen_dirs, seen_files, others, cancel
+):
     if key in ancestors:
         listing.skipped.append(Skipped(_printable(directory), "symlink loop (directory skipped)"))
         return
@@ -114,11 +129,17 @@ def _walk(listing, category, root, directory, key, ancestors, seen_dirs, seen_fi
     except OSError as exc:
         listing.skipped.append(Skipped(_printable(directory), f"folder not readable: {exc}"))
         return
-    listing.dir_names[directory] = frozenset(e.name for e in items)
+    names = frozenset(e.name for e in items)
+    listing.dir_names[directory] = names
+    sidecar_stems = _sidecar_stems(names)
+    # names are built by prefix, not os.path.relpath: a re-scan lists 10,000 files quickly
+    rel = directory[len(root) + 1 :].replace(os.sep, "/")
+    prefix = rel + "/" if rel else ""
+    dir_ok = _is_utf8(directory)
     subdirs = []
+    if cancel is not None and cancel():
+        return
     for item in sorted(items, key=lambda e: e.name):
-        if cancel is not None and cancel():
-            return
         try:
             st = item.stat()  # follows symlinks
         except OSError as exc:
@@ -134,7 +155,7 @@ def _walk(listing, category, root, directory, key, ancestors, seen_dirs, seen_fi
             continue
         if not stat.S_ISREG(st.st_mode) or not is_model_file(item.name):
             continue
-        if not _is_utf8(item.name) or not _is_utf8(directory):
+        if not dir_ok or not _is_utf8(item.name):
             listing.skipped.append(
                 Skipped(_printable(item.path), "file name is not valid UTF-8; rename it to scan it")
             )
@@ -147,10 +168,22 @@ def _walk(listing, category, root, directory, key, ancestors, seen_dirs, seen_fi
             _log.debug("already listed (hard link, symlink or shared folder): %s", item.path)
             continue
         seen_files.add(fkey)
-        name = os.path.relpath(item.path, root).replace(os.sep, "/")
-        listing.entries.append(Entry(category, name, item.path, st))
+        has_sidecar = bool(sidecar_stems) and (
+            os.path.splitext(item.name)[0] in sidecar_stems or item.name in sidecar_stems
+        )
+        listing.entries.append(Entry(category, prefix + item.name, item.path, st, has_sidecar))
     for item, sub_key in subdirs:
         if sub_key in others:
             continue  # the root of another category: listed there
-        _walk(listing, category, root, item.path, sub_key, ancestors, seen_dirs, seen_files,
-              others, cancel)
+        _walk(
+            listing,
+            category,
+            root,
+            item.path,
+            sub_key,
+            ancestors,
+            seen_dirs,
+            seen_files,
+            others,
+            cancel,
+        )

@@ -64,9 +64,12 @@ COMFY_FOLDER_NAMES = (
 OTHER = "other"
 
 
+_EXTENSIONS_TUPLE = tuple(MODEL_EXTENSIONS)
+
+
 def is_model_file(name: str) -> bool:
     """True when ``name`` ends with a model extension (case-insensitive)."""
-    return os.path.splitext(name)[1].lower() in MODEL_EXTENSIONS
+    return name.lower().endswith(_EXTENSIONS_TUPLE) and not name.startswith(".")
 
 
 def folders_for_directory(root: str | os.PathLike) -> dict[str, list[str]]:

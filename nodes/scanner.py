@@ -8,13 +8,13 @@ import logging
 import os
 import time
 
-from .discover import Listing, list_models
+from .discover import SIDECAR_SUFFIXES, Listing, list_models
 from .paths import OTHER
 from .scan_hashing import hash_entries, hash_one, identity_of
 from .scan_lookup import LookupRunner, ScanCancelled
 from .scan_progress import ScanProgress
 from .sidecars import read_sidecar_info
-from .store import FileUpdate
+from .store import STATUSES, FileUpdate
 from .store_records import iso, utc_now
 
 _log = logging.getLogger(__name__)
@@ -60,11 +60,14 @@ class Scanner:
         self.store.set_pending(None, False)  # stale flags from an interrupted scan
 
         known = self.store.known_files()
-        unchanged, changed, to_hash = [], [], []
+        unchanged, changed, to_hash, with_sidecar = [], [], [], set()
         for e in listing.entries:
-            ident = tuple(identity_of(e.st))
+            st = e.st
+            ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             row = known.get(e.path)
-            if row and row.identity == ident and row.hashes:
+            if e.has_sidecar:
+                with_sidecar.add(e.path)
+            if row and row.identity == ident and row.sha256:
                 if row.folder == e.folder and row.name == e.name:
                     unchanged.append(row)
                 else:
@@ -85,17 +88,17 @@ class Scanner:
             to_hash, self.cache, self.store, tracker, cancel, totals
         )
         skipped = listing.skipped + skipped
-        files = [FileUpdate(r.path, r.folder, r.name, r.identity, r.hashes, r.file_error)
-                 for r in unchanged] + changed + hashed  # fmt: skip
+        files = unchanged + changed + hashed  # FileRow and FileUpdate: same attributes
         runner = LookupRunner(self.store, self.cache, self.client, tracker, cancel,
                               write_sidecars=self.write_sidecars)  # fmt: skip
         if not cancelled:
-            cancelled = await self._identify_files(files, listing, identify, retry_unknown,
-                                                   tracker, runner, totals)  # fmt: skip
+            cancelled = await self._identify_files(
+                files, listing, with_sidecar, identify, retry_unknown, tracker, runner, totals
+            )
         missing = [] if cancelled else self._mark_missing(known, files, listing, selected)
         tracker.phase("done", current=None)
         calls = (getattr(self.client, "calls", 0) if self.client else 0) - calls_before
-        by_status, by_category, errors = self.store.scan_report([f.path for f in files])
+        by_status, by_category, errors = self._report(files)
         summary = {
             "identify": identify,
             "files_total": len(files),
@@ -121,15 +124,16 @@ class Scanner:
         return summary
 
     async def _identify_files(
-        self, files, listing, identify, retry_unknown, tracker, runner, totals
+        self, files, listing, with_sidecar, identify, retry_unknown, tracker, runner, totals
     ) -> bool:
         """Sidecars first, then the API for what is left. True when cancelled."""
         states = self.store.lookup_states()
-        totals["from_sidecars"] = await self._read_sidecars(files, listing, states)
+        beside = [f for f in files if f.path in with_sidecar]
+        totals["from_sidecars"] = await self._read_sidecars(beside, listing, states)
         now = iso(utc_now())
         wanted: dict[str, list[FileUpdate]] = {}
         for f in files:
-            sha = (f.hashes or {}).get("SHA256")
+            sha = f.sha256
             if not sha or identify == "none":
                 continue
             if identify == "other" and f.folder != OTHER:
@@ -142,7 +146,7 @@ class Scanner:
             wanted.setdefault(sha, []).append(f)
         # duplicates of a wanted SHA256 in other folders share the answer
         for f in files:
-            sha = (f.hashes or {}).get("SHA256")
+            sha = f.sha256
             if sha in wanted and f not in wanted[sha]:
                 wanted[sha].append(f)
         tracker.phase("looking_up", lookups_total=len(wanted), current=None)
@@ -159,9 +163,7 @@ class Scanner:
     async def _read_sidecars(self, files, listing, states) -> int:
         todo = [
             f for f in files
-            if f.hashes and f.hashes.get("SHA256")
-            and states.get(f.hashes["SHA256"], (None,))[0] != "identified"
-            and _has_sidecar(f.path, listing)
+            if f.sha256 and states.get(f.sha256, (None,))[0] != "identified"
         ]  # fmt: skip
         found = 0
         for f in todo:
@@ -173,6 +175,29 @@ class Scanner:
                 states[f.hashes["SHA256"]] = ("identified", None)
                 found += 1
         return found
+
+    def _report(self, files) -> tuple[dict, dict, list[dict]]:
+        """Counts by status and by category, and the errors, for this scan's files; computed
+        in memory (the statuses follow the same rules as the store's records)."""
+        states = self.store.lookup_states()
+        lookup_errors = self.store.lookup_errors()
+        by_status = dict.fromkeys(STATUSES, 0)
+        by_category: dict[str, dict[str, int]] = {}
+        errors = []
+        for f in files:
+            status = states.get(f.sha256, (None,))[0] if f.sha256 else None
+            error = None
+            if status != "identified" and f.file_error:
+                status, error = "error", f.file_error
+            elif status == "error":
+                error = lookup_errors.get(f.sha256)
+            status = status or "not_checked"
+            by_status[status] += 1
+            cat = by_category.setdefault(f.folder, {})
+            cat[status] = cat.get(status, 0) + 1
+            if status == "error":
+                errors.append({"folder": f.folder, "name": f.name, "error": error})
+        return by_status, by_category, errors
 
     def _mark_missing(self, known, files, listing, selected) -> list[str]:
         seen = {f.path for f in files} | {s.path for s in listing.skipped}
@@ -213,7 +238,7 @@ class Scanner:
         self.store.save_files([f])
         sha = hashes["SHA256"]
         listing = Listing(dir_names={})
-        if _has_sidecar(path, None) and self.store.lookup_state(sha) is None:
+        if self.store.lookup_state(sha) is None and _has_sidecar(path):
             await self._read_sidecars([f], listing, {})
         status, retry_after = self.store.lookup_state(sha) or (None, None)
         within_retry = status == "unknown" and (retry_after or "") > iso(utc_now())
@@ -243,15 +268,12 @@ class Scanner:
         raise FileNotFoundError(f"No model file {folder}/{name} was found.")
 
 
-def _has_sidecar(path: str, listing) -> bool:
+def _has_sidecar(path: str) -> bool:
     directory, name = os.path.split(path)
     stem = os.path.splitext(name)[0]
-    names = listing.dir_names.get(directory) if listing is not None else None
-    candidates = (f"{stem}.civitai.info", f"{name}.civitai.info", f"{stem}.metadata.json",
-                  f"{stem}.cm-info.json")  # fmt: skip
-    if names is not None:
-        return any(c in names for c in candidates)
-    return any(os.path.exists(os.path.join(directory, c)) for c in candidates)
+    return any(os.path.exists(os.path.join(directory, stem + suffix)) or
+               os.path.exists(os.path.join(directory, name + suffix))
+               for suffix in SIDECAR_SUFFIXES)  # fmt: skip
 
 
 def _counts_text(by_status: dict) -> str:

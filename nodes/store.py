@@ -9,7 +9,8 @@ transaction: a crash loses at most the write in flight. The store is used from o
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..hashing import connect_db
 from .store_records import (
@@ -29,21 +30,24 @@ DEFAULT_UNKNOWN_RETRY_DAYS = 7.0
 STATUSES = ("identified", "unknown", "error", "pending", "not_checked")
 
 
-@dataclass(frozen=True)
+@dataclass
 class FileRow:
-    """What the scanner needs to know about a file it saw before."""
+    """What the scanner needs to know about a file it saw before. ``hashes`` is parsed on
+    first use: a re-scan of 10,000 unchanged files only needs ``identity`` and ``sha256``."""
 
     path: str
     folder: str
     name: str
     identity: tuple  # (dev, ino, size, mtime_ns)
-    hashes: dict | None
+    sha256: str | None
     file_error: str | None
     missing: bool
+    loader: object = field(default=None, repr=False, compare=False)  # path → hashes JSON
 
-    @property
-    def sha256(self) -> str | None:
-        return (self.hashes or {}).get("SHA256")
+    @cached_property
+    def hashes(self) -> dict | None:
+        raw = self.loader(self.path) if self.loader is not None and self.sha256 else None
+        return json.loads(raw) if raw else None
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,10 @@ class FileUpdate:
     identity: tuple
     hashes: dict | None = None
     file_error: str | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        return (self.hashes or {}).get("SHA256")
 
 
 class ModelStore:
@@ -75,22 +83,14 @@ class ModelStore:
     # -- files -------------------------------------------------------------------------
     def known_files(self) -> dict[str, FileRow]:
         """Every file row by path (one query; a re-scan compares identities in memory)."""
-        rows = self._conn.execute(
-            "SELECT path, folder, name, dev, ino, size, mtime_ns, hashes, file_error, missing "
-            "FROM files"
-        )
-        return {
-            r[0]: FileRow(
-                r[0],
-                r[1],
-                r[2],
-                (r[3], r[4], r[5], r[6]),
-                json.loads(r[7]) if r[7] else None,
-                r[8],
-                bool(r[9]),
-            )
-            for r in rows
-        }
+        rows = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files")
+        loader = self._hashes_json
+        return {r[0]: FileRow(r[0], r[1], r[2], (r[3], r[4], r[5], r[6]), r[7], r[8],
+                              bool(r[9]), loader) for r in rows}  # fmt: skip
+
+    def _hashes_json(self, path: str) -> str | None:
+        row = self._conn.execute("SELECT hashes FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
 
     def save_files(self, updates: list[FileUpdate], now: float | None = None) -> None:
         """Insert or refresh files seen by a scan (clears ``missing``, keeps ``first_seen``)."""
@@ -151,21 +151,14 @@ class ModelStore:
     def get_file(self, folder: str, name: str) -> FileRow | None:
         """The present file registered as ``folder``/``name`` (most recently seen first)."""
         r = self._conn.execute(
-            "SELECT path, folder, name, dev, ino, size, mtime_ns, hashes, file_error, missing "
-            "FROM files WHERE folder = ? AND name = ? ORDER BY missing, last_seen DESC LIMIT 1",
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE folder = ? AND name = ? "
+            "ORDER BY missing, last_seen DESC LIMIT 1",
             (folder, name),
         ).fetchone()
         if r is None:
             return None
-        return FileRow(
-            r[0],
-            r[1],
-            r[2],
-            (r[3], r[4], r[5], r[6]),
-            json.loads(r[7]) if r[7] else None,
-            r[8],
-            bool(r[9]),
-        )
+        return FileRow(r[0], r[1], r[2], (r[3], r[4], r[5], r[6]), r[7], r[8], bool(r[9]),
+                       self._hashes_json)  # fmt: skip
 
     # -- lookups -----------------------------------------------------------------------
     def lookup_states(self) -> dict[str, tuple[str, str | None]]:
@@ -286,24 +279,10 @@ class ModelStore:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
-    def scan_report(self, paths: list[str]) -> tuple[dict, dict, list[dict]]:
-        """For the files of one scan: ``({status: n}, {category: {status: n}}, errors)``
-        where errors are ``{"folder", "name", "error"}``."""
-        rows = self._conn.execute(
-            f"SELECT folder, name, status, error FROM (SELECT {RECORD_COLUMNS} "
-            f"FROM {RECORD_FROM} WHERE f.path IN (SELECT value FROM json_each(?)))",
-            (json.dumps(paths),),
-        ).fetchall()
-        by_status = dict.fromkeys(STATUSES, 0)
-        by_category: dict[str, dict[str, int]] = {}
-        errors = []
-        for folder, name, status, error in rows:
-            by_status[status] += 1
-            cat = by_category.setdefault(folder, {})
-            cat[status] = cat.get(status, 0) + 1
-            if status == "error":
-                errors.append({"folder": folder, "name": name, "error": error})
-        return by_status, by_category, errors
+    def lookup_errors(self) -> dict[str, str]:
+        """SHA256 → the error sentence, for lookups whose last answer was an error."""
+        rows = self._conn.execute("SELECT sha256, error FROM lookups WHERE status = 'error'")
+        return dict(rows.fetchall())
 
     def counts(self, include_missing: bool = False) -> dict[str, int]:
         """``{status: n}`` for all five statuses (zeros included)."""
@@ -315,6 +294,9 @@ class ModelStore:
         counts = dict.fromkeys(STATUSES, 0)
         counts.update(dict(rows.fetchall()))
         return counts
+
+
+_FILE_COLUMNS = "path, folder, name, dev, ino, size, mtime_ns, sha256, file_error, missing"
 
 
 def _lower(value):
