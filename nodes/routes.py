@@ -16,7 +16,7 @@ kept as ``/``; encode each segment, not the whole name (JS:
 ``name.split("/").map(encodeURIComponent).join("/")``). ``%2F``, ``%2E``, ``%5C``, ``%00``
 and ``%25`` in the raw path are refused (400), as are ``..``, ``//``, absolute names,
 backslashes and NUL. Errors are ``{"error": "sentence"}`` with 400 (bad input), 404
-(unknown model) or 500; never a stack trace.
+(unknown model), 500 or 503 (the store cannot be opened); never a stack trace.
 """
 
 import json
@@ -147,7 +147,7 @@ async def _json_body(request):
 
 async def _answer(coro, raw=False):
     """Await a service call and map its errors to JSON answers."""
-    from .service import IdentifyFailed
+    from .service import IdentifyFailed, ServiceUnavailable
 
     try:
         result = await coro
@@ -157,6 +157,8 @@ async def _answer(coro, raw=False):
         return _error(404, str(exc))
     except IdentifyFailed as exc:
         return _error(500, str(exc))
+    except ServiceUnavailable as exc:
+        return _error(503, str(exc))
     except Exception as exc:  # noqa: BLE001 - a sentence for the client, the trace in the log
         _log.exception("CivitAI Identify route failed")
         return _error(500, f"Internal error ({type(exc).__name__}); see the ComfyUI log.")

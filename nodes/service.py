@@ -78,9 +78,11 @@ class Service:
                 self._building = asyncio.ensure_future(self._build())
             try:
                 await asyncio.shield(self._building)
-            except Exception:
+            except Exception as exc:
                 self._building = None  # e.g. an unwritable store path: try again next time
-                raise
+                message = f"CivitAI Identify cannot start: {type(exc).__name__}: {exc}"
+                _log.error("%s", message)  # one line, no trace: the cause is the message
+                raise ServiceUnavailable(self.redact(message)) from exc
         return self._parts
 
     async def _build(self):
@@ -249,6 +251,10 @@ class Service:
             cache.close()
             store.close()
             self._parts = None
+
+
+class ServiceUnavailable(RuntimeError):
+    """The store or client could not be built (HTTP 503); the message says why."""
 
 
 class IdentifyFailed(RuntimeError):

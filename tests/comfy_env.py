@@ -93,9 +93,8 @@ class ComfyEnv:
             self.folder_paths,
             emit=emit,
             loop=loop if loop is not None else self.loop,
-            db_path=self.root / "user" / "civitai-identify.sqlite3",
             settings=settings,
-            **kwargs,
+            **{"db_path": self.root / "user" / "civitai-identify.sqlite3", **kwargs},
         )
         pack_module("nodes.comfy_glue").set_service(self.service)
         return self.service

@@ -173,3 +173,18 @@ async def test_scan_bad_input(api, body):
     assert answer["error"]
     _, scan = await api.get("/civitai-identify/scan", expect=200)
     assert scan is None  # nothing started
+
+
+async def test_a_store_that_cannot_open_is_a_503_and_one_log_line(
+    comfy_env, fake_civitai, aiohttp_client, caplog, tmp_path
+):
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where the store's folder should be")
+    db_path = blocker / "store.sqlite3"
+    api = await make_api(comfy_env, fake_civitai, aiohttp_client, db_path=db_path)
+    caplog.clear()
+    _, body = await api.get("/civitai-identify/status", expect=503)
+    assert body["error"].startswith("CivitAI Identify cannot start")
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "\n" not in errors[0].getMessage() and not errors[0].exc_info
+    await api.get("/civitai-identify/status", expect=503)  # tried again, still a clear answer
