@@ -36,6 +36,7 @@ try {
     return ["127.0.0.1", "localhost"].includes(u.hostname) || u.protocol === "data:" ? route.continue() : route.abort("blockedbyclient");
   });
   const page = await context.newPage();
+  page.setDefaultTimeout(10000); // a step that cannot proceed fails in seconds, not 30 s
   page.on("pageerror", (e) => report.errors.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
     // failed requests (favicon.ico, the 500s the error-state check forces) are not page errors

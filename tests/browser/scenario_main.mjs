@@ -3,7 +3,21 @@
 import { back, blurredLevels, countText, openPanel, openRecord, rowTitles, search, sel,
   selectOption, waitCount } from "./scenario_lib.mjs";
 
-export async function mainScenario({ page, check, shot, args }) {
+export async function mainScenario(ctx) {
+  // Each step reports its own checks; a step that throws is logged and the page reopened,
+  // so one failure does not hide the rest.
+  const steps = [listStep, searchStep, detailsStep, identifyScenario, scanScenario, cancelScenario, statesScenario];
+  for (const step of steps) {
+    try {
+      await step(ctx);
+    } catch (err) {
+      ctx.report.errors.push(`${step.name}: ${err.message || err}`);
+      await openPanel(ctx.page, ctx.args.url);
+    }
+  }
+}
+
+async function listStep({ page, check, shot, args }) {
   await openPanel(page, args.url);
   const load = await page.evaluate(() => ({
     errors: window.__loadErrors,
@@ -51,6 +65,10 @@ export async function mainScenario({ page, check, shot, args }) {
   check("layout_fills_and_fits", wide.fills && narrow.fills && wide.listHeight > 300 &&
     wide.over.length === 0 && narrow.over.length === 0, { wide, narrow });
 
+}
+
+async function searchStep({ page, check, shot }) {
+  await page.waitForSelector(".cid-item");
   // Search: file name, model name, tag, trigger words (every word must match); no match.
   const found = {};
   for (const [q, n] of [["anime", 1], ["dreamy light", 1], ["photorealistic", 1], ["mystery", 1], ["tweaker", 1], ["lora", 1]]) {
@@ -83,6 +101,10 @@ export async function mainScenario({ page, check, shot, args }) {
   await selectOption(page, "sort", "name");
   check("sort_by_size", bySize[0] === "DreamShaper — 8", bySize);
 
+}
+
+async function detailsStep({ page, check, shot, args }) {
+  await page.waitForSelector(".cid-item");
   // Details of an identified model, with a hostile description.
   await openRecord(page, "DreamShaper — 8");
   await page.waitForTimeout(400); // let an onerror/onload fire if anything slipped through
@@ -122,13 +144,18 @@ export async function mainScenario({ page, check, shot, args }) {
   await page.click('[data-cid="image"][data-nsfw="4"]');
   const afterClick = await blurredLevels(page);
   await shot("05-nsfw-one-revealed");
+  // A refresh (as during a scan) keeps what the user revealed.
+  await Promise.all([page.waitForResponse((r) => r.url().endsWith("/api/civitai-identify/models")), page.click(sel("reload"))]);
+  await page.waitForTimeout(100);
+  const afterReload = await blurredLevels(page);
   await back(page);
   await selectOption(page, "blur", "2");
   await openRecord(page, "DreamShaper — 8");
   const strict = await blurredLevels(page);
   const stored = await page.evaluate(() => localStorage.getItem("civitai-identify.blurLevel"));
   check("nsfw_blur", JSON.stringify(before) === "[4,16]" && JSON.stringify(afterClick) === "[16]" &&
-    JSON.stringify(strict) === "[4,16,2]" && stored === "2", { before, afterClick, strict, stored });
+    JSON.stringify(afterReload) === "[16]" &&
+    JSON.stringify(strict) === "[4,16,2]" && stored === "2", { before, afterClick, afterReload, strict, stored });
 
   // Click to copy: a trigger word and a hash.
   await page.click(`${sel("trigger")}:has-text("dreamy light")`);
@@ -144,10 +171,6 @@ export async function mainScenario({ page, check, shot, args }) {
   check("video_preview", JSON.stringify(media) === '["video","img"]', media);
   await back(page);
 
-  await identifyScenario({ page, check, shot, args });
-  await scanScenario({ page, check, shot, args });
-  await cancelScenario({ page, check, shot, args });
-  await statesScenario({ page, check, shot, args });
 }
 
 async function identifyScenario({ page, check, shot, args }) {

@@ -191,6 +191,7 @@ export function mountPanel(el, { api }) {
     }
   }
 
+  const shown = { view: null, signature: "" }; // the details view on screen and its data
   function showDetails() {
     const item = state.items.find((it) => it.key === state.selected);
     if (!item) {
@@ -198,7 +199,11 @@ export function mountPanel(el, { api }) {
       return applyView();
     }
     toolbar.hidden = true;
-    main.replaceChildren(renderDetails(item.record, {
+    // A live refresh during a scan must not re-blur revealed images or reset the scroll:
+    // rebuild only when what is shown would change.
+    const signature = JSON.stringify([item.record, state.threshold, state.busyKeys.has(item.key)]);
+    if (shown.view && main.firstElementChild === shown.view && shown.signature === signature) return;
+    const view = renderDetails(item.record, {
       threshold: state.threshold,
       busy: state.busyKeys.has(item.key),
       notify: toast,
@@ -207,7 +212,10 @@ export function mountPanel(el, { api }) {
         applyView();
       },
       onIdentify: identify,
-    }));
+    });
+    shown.view = view;
+    shown.signature = signature;
+    main.replaceChildren(view);
   }
 
   async function identify(record, force) {
@@ -270,7 +278,10 @@ export function mountPanel(el, { api }) {
         if (detail && detail.phase !== "listing") liveRefresh();
       } else if (type === "civitai-identify.done") {
         if (isScan) scanBar.showJob(detail);
-        else state.busyKeys.clear();
+        else {
+          state.busyKeys.clear();
+          if (detail && detail.state === "error") toast(`Identify failed: ${detail.error || "unknown error"}`);
+        }
         reload();
       }
     },
