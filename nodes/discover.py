@@ -20,7 +20,7 @@ from .paths import is_model_file
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: frozen __init__ is slow, and a scan builds thousands
 class Entry:
     """One model file: ``name`` is relative to its folder root, with forward slashes."""
 
@@ -55,6 +55,8 @@ def _printable(path: str) -> str:
 
 
 def _is_utf8(name: str) -> bool:
+    if name.isascii():
+        return True
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:  # surrogateescape'd bytes from a non-UTF-8 file name

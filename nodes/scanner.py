@@ -53,13 +53,15 @@ class Scanner:
         calls_before = getattr(self.client, "calls", 0) if self.client else 0
         tracker = ScanProgress(progress)
         selected = self._selected(folders)
-        listing: Listing = await asyncio.to_thread(list_models, selected, cancel)
+        # the listing (a thread) and reading the known files (SQLite) overlap
+        listing_task = asyncio.ensure_future(asyncio.to_thread(list_models, selected, cancel))
+        self.store.set_pending(None, False)  # stale flags from an interrupted scan
+        known = self.store.known_files()
+        listing: Listing = await listing_task
         for s in listing.skipped:
             _log.warning("skipped %s: %s", s.path, s.reason)
         totals = {"bytes_hashed": 0, "files_hashed": 0, "from_sidecars": 0}
-        self.store.set_pending(None, False)  # stale flags from an interrupted scan
 
-        known = self.store.known_files()
         unchanged, changed, to_hash, with_sidecar = [], [], [], set()
         for e in listing.entries:
             st = e.st
