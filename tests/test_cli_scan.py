@@ -158,3 +158,12 @@ def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path, fake_civitai):
     assert proc.returncode == 130, err
     assert "Scan cancelled" in err
     assert _db_unknowns(db) >= 3  # what was saved stays saved
+
+
+def test_scan_from_python_example_runs(tmp_path):
+    tree = build_models_tree(tmp_path / "models")
+    example = PACK_DIR / "examples" / "scan_from_python.py"
+    done = subprocess.run([sys.executable, str(example), str(tree.root)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "style/anime.safetensors" in done.stdout and "8 files, 8 hashed" in done.stdout
