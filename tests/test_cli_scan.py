@@ -167,3 +167,31 @@ def test_scan_from_python_example_runs(tmp_path):
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "style/anime.safetensors" in done.stdout and "8 files, 8 hashed" in done.stdout
+
+
+def test_progress_redraws_on_a_tty_and_prints_plain_lines_otherwise():
+    import io
+
+    from packload import pack_module
+
+    progress_cli = pack_module("nodes.progress_cli")
+    clock = [0.0]
+    p = {"phase": "hashing", "files_done": 1, "files_total": 4, "bytes_done": 3 << 20,
+         "bytes_total": 12 << 20, "current": "loras/a.safetensors", "lookups_done": 0,
+         "lookups_total": 0, "eta_seconds": 75}  # fmt: skip
+    tty = io.StringIO()
+    printer = progress_cli.ProgressPrinter(tty, tty=True, clock=lambda: clock[0])
+    printer(p)
+    clock[0] += 1
+    printer({**p, "files_done": 2})
+    printer.finish()
+    assert tty.getvalue().count("\r") == 2 and tty.getvalue().endswith("\n")
+    assert "hashed 2/4 files  3.0 MB/12.0 MB  ETA 1m15s" in tty.getvalue()
+    plain = io.StringIO()
+    printer = progress_cli.ProgressPrinter(plain, tty=False, clock=lambda: clock[0])
+    for i in range(5):  # within 10 s: one line, then a line at the phase change
+        printer({**p, "files_done": i})
+    printer({**p, "phase": "looking_up", "lookups_total": 3, "lookups_done": 1})
+    lines = plain.getvalue().splitlines()
+    assert "\r" not in plain.getvalue() and len(lines) == 2
+    assert lines[1].startswith("looking_up") and "lookups 1/3" in lines[1]
