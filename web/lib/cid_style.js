@@ -66,7 +66,7 @@ const CSS = `
 .cid-s-identified { color: #3fb950; } .cid-s-unknown { color: #d8a03b; }
 .cid-s-error { color: var(--error-text, #e5484d); } .cid-s-not_checked { color: var(--descrip-text, #999); }
 .cid-s-pending { color: #58a6ff; }
-.cid-blur { filter: blur(14px); }
+.cid-blur { filter: blur(18px); transform: scale(1.15); }
 .cid-details { flex: 1; min-height: 0; overflow-y: auto; display: flex; flex-direction: column; gap: 8px; }
 .cid-details h3 { margin: 0; font-size: 15px; }
 .cid-details h4 { margin: 6px 0 2px; font-size: 12px; text-transform: uppercase;
