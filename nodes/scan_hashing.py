@@ -134,6 +134,8 @@ async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, tota
             store.save_files(pending)
             pending, last_flush = [], time.monotonic()
     store.save_files(pending)
+    for s in skipped:
+        _log.warning("skipped %s: %s", s.path, s.reason)
     return updates, skipped, False
 
 
