@@ -151,7 +151,8 @@ class Scanner:
             sha = f.sha256
             if sha in wanted and f not in wanted[sha]:
                 wanted[sha].append(f)
-        tracker.phase("looking_up", lookups_total=len(wanted), current=None)
+        tracker.phase("looking_up", current=None,
+                      lookups_total=len(wanted) if self.client is not None else 0)  # fmt: skip
         if not wanted or self.client is None:
             return False
         self.store.set_pending(list(wanted))
@@ -224,19 +225,20 @@ class Scanner:
         st = await asyncio.to_thread(os.stat, path)
         ident = tuple(identity_of(st))
         row = self.store.get_file(folder, name)
+        problem = None
         if row and row.path == path and row.identity == ident and row.hashes:
-            hashes = row.hashes
+            hashes, problem = row.hashes, row.file_error
         else:
             hashes = self.cache.lookup(identity_of(st))
             if not hashes:
                 tracker.phase("hashing", files_total=1, bytes_total=st.st_size,
                               current=f"{folder}/{name}")  # fmt: skip
-                result, _ = await asyncio.to_thread(hash_one, self.cache, path, st.st_size,
+                result, problem = await asyncio.to_thread(hash_one, self.cache, path, st.st_size,
                                                     autov3=False, progress=tracker.bytes_progress,
                                                     cancel=None)  # fmt: skip
                 hashes, ident = result.hashes, tuple(result.identity)
                 tracker.file_finished(st.st_size)
-        f = FileUpdate(path, folder, name, ident, dict(hashes))
+        f = FileUpdate(path, folder, name, ident, dict(hashes), problem)
         self.store.save_files([f])
         sha = hashes["SHA256"]
         listing = Listing(dir_names={})

@@ -176,3 +176,15 @@ async def test_symlinked_folder_is_scanned_once(tmp_path, fake_civitai):
         names = {r["name"] for r in store.list_records(category="loras")}
     assert names == {"style/anime.safetensors", "unknown.safetensors", "linked/kl-f8.pt"}
     assert [s["reason"] for s in summary["skipped"]] == ["symlink loop (directory skipped)"]
+
+
+async def test_identify_unknown_file_raises_a_sentence(tmp_path):
+    tree = build_models_tree(tmp_path / "models")
+    async with open_scanner(tree.root, tmp_path / "db") as (scanner, _s, _c):
+        for name in ("nope.safetensors", "../checkpoints/base.safetensors"):
+            try:
+                await scanner.identify("loras", name)
+            except FileNotFoundError as exc:
+                assert str(exc).endswith(".")
+            else:
+                raise AssertionError(f"{name} should not resolve")
