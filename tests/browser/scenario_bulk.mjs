@@ -46,7 +46,11 @@ export async function bulkScenario({ page, check, shot, report, args }) {
 
   await selectOption(page, "sort", "size");
   const largest = (await rowTitles(page))[0];
-  check("bulk_sort", /09999/.test(largest), largest);
+  await selectOption(page, "sort", "date");
+  // newest first: the 6 files written today, then the newest synthetic one (mtimes 2023+)
+  const newest = (await rowTitles(page)).slice(0, 7);
+  check("bulk_sort", /09999/.test(largest) && newest[6] === "model_09999.safetensors" &&
+    newest.slice(0, 6).every((t) => !/model_\d{5}|Bulk model/.test(t)), { largest, newest });
   await selectOption(page, "sort", "name");
 
   // Scroll: 30 jumps across the whole list (every row replaced each time), then 60 small

@@ -41,7 +41,10 @@ export function createModelList({ onSelect, getThreshold }) {
       thumb.append(h("span", { "aria-hidden": "true" }, (item.category || "?").charAt(0).toUpperCase()));
     }
     const meta = [item.category, item.baseModel, formatBytes(rec.size)].filter(Boolean).join(" · ");
-    const sub = info.model_name ? rec.name : "";
+    // identified: the file's relative name; otherwise the title is the file name, so show
+    // the sub-folder it sits in (if any)
+    const dir = rec.name.includes("/") ? rec.name.slice(0, rec.name.lastIndexOf("/") + 1) : "";
+    const sub = info.model_name ? rec.name : dir;
     return h(
       "div",
       {
