@@ -32,9 +32,10 @@ def identity_of(st: os.stat_result) -> FileIdentity:
 
 
 def safetensors_problem(path: str, size: int) -> str | None:
-    """A sentence when a .safetensors file is visibly broken (truncated download, not
-    safetensors at all), else None. Reads the header only; never raises for IO trouble
-    (hashing reports that)."""
+    """A sentence when a .safetensors file is visibly truncated (a valid header whose tensors
+    run past the end of the file), else None. A file that is not safetensors at all is
+    left alone: it is hashed and looked up like any other. Reads the header only; never
+    raises for IO trouble (hashing reports that)."""
     if not path.lower().endswith(SAFETENSORS_EXTENSIONS):
         return None
     if size < 8:
@@ -43,15 +44,10 @@ def safetensors_problem(path: str, size: int) -> str | None:
         with open(path, "rb") as f:
             (header_len,) = struct.unpack("<Q", f.read(8))
             if header_len > MAX_HEADER or 8 + header_len > size:
-                return (
-                    f"Truncated or invalid safetensors file: its header claims {header_len} "
-                    f"bytes and the file has {size}."
-                )
+                return None  # not safetensors at all (CivitAI may still know the bytes)
             header = json.loads(f.read(header_len))
-    except (OSError, struct.error):
+    except (OSError, struct.error, ValueError):
         return None
-    except ValueError:
-        return "Not a valid safetensors file: its header is not JSON."
     ends = [
         t["data_offsets"][1] for k, t in header.items()
         if k != "__metadata__" and isinstance(t, dict) and isinstance(t.get("data_offsets"), list)
