@@ -50,7 +50,7 @@ def main() -> int:
     server = server_mod.PanelServer(tmp / "models", tmp / "store.sqlite").start()
     try:
         t0 = time.perf_counter()
-        seed.seed_small_tree(tmp / "models", tmp / "store.sqlite", server.origin)
+        seed.seed_small_tree(tmp / "models", tmp / "store.sqlite", server.origin, new_file=False)
         seed.seed_bulk(tmp / "store.sqlite", args.records, server.origin)
         print(f"seeded {args.records:,} records in {time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()

@@ -117,7 +117,7 @@ def bulk_report(node, tmp_path_factory):
     server = server_mod.PanelServer(tmp / "models", tmp / "store.sqlite")
     server.start()
     try:
-        seed.seed_small_tree(tmp / "models", tmp / "store.sqlite", server.origin)
+        seed.seed_small_tree(tmp / "models", tmp / "store.sqlite", server.origin, new_file=False)
         seed.seed_bulk(tmp / "store.sqlite", BULK_RECORDS, server.origin)
         total = BULK_RECORDS + len(seed.TREE)
         yield _drive(node, server.origin + "/", "bulk", total=total,

@@ -134,7 +134,7 @@ def info_for(
     }
 
 
-def seed_small_tree(models_dir: Path, db_path: Path, origin: str) -> dict:
+def seed_small_tree(models_dir: Path, db_path: Path, origin: str, new_file: bool = True) -> dict:
     """Write TREE under ``models_dir`` and store real hashes and outcomes; also write
     NEW_FILE (on disk, not in the store: only a scan finds it). → {name: sha256}."""
     hashing = pack_module("hashing")
@@ -170,8 +170,9 @@ def seed_small_tree(models_dir: Path, db_path: Path, origin: str) -> dict:
                     error="CivitAI did not answer in 30 s (timeout).",
                     error_kind="timeout",
                 )
-        folder, name, size = NEW_FILE
-        write_file(models_dir / folder / name, size, "fresh")
+        if new_file:
+            folder, name, size = NEW_FILE
+            write_file(models_dir / folder / name, size, "fresh")
         for folder in ("checkpoints", "loras", "embeddings", "vae"):
             (models_dir / folder).mkdir(parents=True, exist_ok=True)
     finally:
