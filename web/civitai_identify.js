@@ -24,6 +24,11 @@ app.registerExtension({
         if (panel) panel.destroy();
         panel = mountPanel(el, { api });
       },
+      // newer frontends call this when the tab's content is unmounted
+      destroy() {
+        if (panel) panel.destroy();
+        panel = null;
+      },
     });
   },
 });
