@@ -44,7 +44,8 @@ class Skipped:
 class Listing:
     entries: list[Entry] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    #: directory path → the names in it (lets sidecar checks avoid extra stat calls)
+    #: directory path → the names in it, for directories holding sidecars (lets sidecar
+    #: checks avoid extra stat calls)
     dir_names: dict[str, frozenset[str]] = field(default_factory=dict)
     #: folder roots that were actually walked, per category
     roots: dict[str, list[str]] = field(default_factory=dict)
@@ -131,9 +132,10 @@ def _walk(
     except OSError as exc:
         listing.skipped.append(Skipped(_printable(directory), f"folder not readable: {exc}"))
         return
-    names = frozenset(e.name for e in items)
-    listing.dir_names[directory] = names
+    names = [e.name for e in items]
     sidecar_stems = _sidecar_stems(names)
+    if sidecar_stems:  # only these directories are looked at again (for sidecars)
+        listing.dir_names[directory] = frozenset(names)
     # names are built by prefix, not os.path.relpath: a re-scan lists 10,000 files quickly
     rel = directory[len(root) + 1 :].replace(os.sep, "/")
     prefix = rel + "/" if rel else ""
@@ -142,6 +144,8 @@ def _walk(
     if cancel is not None and cancel():
         return
     for item in sorted(items, key=lambda e: e.name):
+        if not is_model_file(item.name) and not item.is_dir():
+            continue  # previews, notes, sidecars: no stat needed (is_dir uses d_type)
         try:
             st = item.stat()  # follows symlinks
         except OSError as exc:
