@@ -195,3 +195,43 @@ def test_progress_redraws_on_a_tty_and_prints_plain_lines_otherwise():
     lines = plain.getvalue().splitlines()
     assert "\r" not in plain.getvalue() and len(lines) == 2
     assert lines[1].startswith("looking_up") and "lookups 1/3" in lines[1]
+
+
+def _count(db, table) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigkill_mid_hashing_loses_no_finished_hash(tmp_path, fake_civitai):
+    root = tmp_path / "models" / "checkpoints"
+    root.mkdir(parents=True)
+    n, size = 24, 32 << 20  # sparse files: cheap to make, under a second to hash in all
+    for i in range(n):
+        with open(root / f"big{i:02d}.ckpt", "wb") as f:
+            f.write(i.to_bytes(8, "little"))
+            f.truncate(size)
+    db = tmp_path / "db"
+    proc = start_cli(tmp_path, fake_civitai, root.parent, "--offline", interval="0.01")
+    try:
+        assert _wait_for(lambda: _count(db, "hash_cache") >= 3), "hashing did not start"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL, "the scan finished before it could be killed"
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    report = tmp_path / "r.json"
+    done = run_cli(tmp_path, fake_civitai, root.parent, "--offline", "--report", report)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(report.read_text())["summary"]
+    assert summary["files_total"] == n and summary["by_status"]["not_checked"] == n
+    assert summary["files_hashed"] <= n - 3  # hashes finished before the kill were kept
