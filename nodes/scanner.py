@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import time
+from collections import Counter
 
 from .discover import SIDECAR_SUFFIXES, Listing, list_models
 from .paths import OTHER
@@ -20,6 +21,8 @@ from .store_records import iso, utc_now
 _log = logging.getLogger(__name__)
 
 IDENTIFY_MODES = ("other", "all", "none")
+TOUCH_AFTER_SECONDS = 3600
+_NO_STATE = (None, None)
 
 
 class Scanner:
@@ -81,7 +84,11 @@ class Scanner:
                 changed.append(FileUpdate(e.path, e.folder, e.name, ident, dict(hashes)))
             else:
                 to_hash.append(e)
-        self.store.touch_files([r.path for r in unchanged], started)
+        # last_seen of an unchanged file moves at most hourly: a re-scan writes nothing
+        stale = iso(started - TOUCH_AFTER_SECONDS)
+        self.store.touch_files(
+            [r.path for r in unchanged if r.missing or (r.last_seen or "") < stale], started
+        )
         self.store.save_files(changed, started)
 
         tracker.phase("hashing", files_total=len(to_hash),
@@ -184,22 +191,22 @@ class Scanner:
         in memory (the statuses follow the same rules as the store's records)."""
         states = self.store.lookup_states()
         lookup_errors = self.store.lookup_errors()
-        by_status = dict.fromkeys(STATUSES, 0)
-        by_category: dict[str, dict[str, int]] = {}
+        pairs = Counter()
         errors = []
         for f in files:
-            status = states.get(f.sha256, (None,))[0] if f.sha256 else None
-            error = None
+            status = states.get(f.sha256, _NO_STATE)[0] if f.sha256 else None
             if status != "identified" and f.file_error:
-                status, error = "error", f.file_error
+                errors.append({"folder": f.folder, "name": f.name, "error": f.file_error})
+                status = "error"
             elif status == "error":
-                error = lookup_errors.get(f.sha256)
-            status = status or "not_checked"
-            by_status[status] += 1
-            cat = by_category.setdefault(f.folder, {})
-            cat[status] = cat.get(status, 0) + 1
-            if status == "error":
-                errors.append({"folder": f.folder, "name": f.name, "error": error})
+                errors.append({"folder": f.folder, "name": f.name,
+                               "error": lookup_errors.get(f.sha256)})  # fmt: skip
+            pairs[(f.folder, status or "not_checked")] += 1
+        by_status = dict.fromkeys(STATUSES, 0)
+        by_category: dict[str, dict[str, int]] = {}
+        for (folder, status), n in pairs.items():
+            by_status[status] += n
+            by_category.setdefault(folder, {})[status] = n
         return by_status, by_category, errors
 
     def _mark_missing(self, known, files, listing, selected) -> list[str]:

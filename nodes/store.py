@@ -43,6 +43,7 @@ class FileRow:
     file_error: str | None
     missing: bool
     loader: object = field(default=None, repr=False, compare=False)  # path → hashes JSON
+    last_seen: str | None = field(default=None, compare=False)
 
     @cached_property
     def hashes(self) -> dict | None:
@@ -86,7 +87,7 @@ class ModelStore:
         rows = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files")
         loader = self._hashes_json
         return {r[0]: FileRow(r[0], r[1], r[2], (r[3], r[4], r[5], r[6]), r[7], r[8],
-                              bool(r[9]), loader) for r in rows}  # fmt: skip
+                              bool(r[9]), loader, r[10]) for r in rows}  # fmt: skip
 
     def _hashes_json(self, path: str) -> str | None:
         row = self._conn.execute("SELECT hashes FROM files WHERE path = ?", (path,)).fetchone()
@@ -94,6 +95,8 @@ class ModelStore:
 
     def save_files(self, updates: list[FileUpdate], now: float | None = None) -> None:
         """Insert or refresh files seen by a scan (clears ``missing``, keeps ``first_seen``)."""
+        if not updates:
+            return
         stamp = iso(now or utc_now())
         params = [
             (
@@ -123,6 +126,8 @@ class ModelStore:
     def touch_files(self, paths: list[str], now: float | None = None) -> None:
         """Unchanged files seen again: only ``last_seen`` moves (and ``missing`` clears).
         One statement over a JSON array: a 10,000-file re-scan stays a few milliseconds."""
+        if not paths:
+            return
         stamp = iso(now or utc_now())
         with transaction(self._conn):
             self._conn.execute(
@@ -158,7 +163,7 @@ class ModelStore:
         if r is None:
             return None
         return FileRow(r[0], r[1], r[2], (r[3], r[4], r[5], r[6]), r[7], r[8], bool(r[9]),
-                       self._hashes_json)  # fmt: skip
+                       self._hashes_json, r[10])  # fmt: skip
 
     # -- lookups -----------------------------------------------------------------------
     def lookup_states(self) -> dict[str, tuple[str, str | None]]:
@@ -296,7 +301,9 @@ class ModelStore:
         return counts
 
 
-_FILE_COLUMNS = "path, folder, name, dev, ino, size, mtime_ns, sha256, file_error, missing"
+_FILE_COLUMNS = (
+    "path, folder, name, dev, ino, size, mtime_ns, sha256, file_error, missing, last_seen"
+)
 
 
 def _lower(value):
