@@ -1,7 +1,9 @@
 """``HashCache``: hashes remembered by file identity, so an unchanged file is never read
 twice — across restarts, and after a rename or move on the same filesystem."""
 
+import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -9,6 +11,8 @@ from collections.abc import Callable
 from .db import connect_db, get_schema_version, set_schema_version
 from .engine import HASH_NAMES, HashResult, hash_file
 from .identity import FileIdentity, file_identity
+
+_log = logging.getLogger(__name__)
 
 COMPONENT = "hash_cache"
 SCHEMA_VERSION = 1
@@ -87,16 +91,24 @@ class HashCache:
     ) -> HashResult:
         """The file's hashes: from the cache (``bytes_read == 0``) when its identity is
         known and has what is asked for (AutoV3 included when known, even if not asked),
-        else hashed (see ``hash_file`` for the errors) and stored."""
+        else hashed (see ``hash_file`` for the errors) and stored. A database error (locked
+        past the busy timeout, damaged) is logged and the file hashed: never fatal here."""
         path = os.fspath(path)
         identity = file_identity(path)
-        known = self.lookup(identity)
+        known = self._safely(self.lookup, identity)
         if known is not None and (not autov3 or "AutoV3" in known):
-            self._remember_path(identity, path)
+            self._safely(self._remember_path, identity, path)
             return HashResult(path, identity, known, 0)
         result = hash_file(path, autov3=autov3, progress=progress, cancel=cancel)
-        self.store(result)
+        self._safely(self.store, result)
         return result
+
+    def _safely(self, method, *args):
+        try:
+            return method(*args)
+        except sqlite3.DatabaseError as exc:  # includes OperationalError ("locked")
+            _log.warning("Hash cache %s: %s; going on without it.", self.db_path, exc)
+            return None
 
     def store(self, result: HashResult) -> None:
         """Remember ``result`` (replacing the row of an older version of the same inode)."""

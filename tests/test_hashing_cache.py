@@ -222,3 +222,27 @@ def test_processes_share_one_database(tmp_path):
         for files in groups:
             for p in files:
                 assert c.lookup(hashing.file_identity(p)) is not None
+
+
+def test_database_trouble_during_a_scan_degrades_to_hashing(cache, model, caplog):
+    import sqlite3
+
+    first = cache.get_or_hash(model)
+
+    class Broken:
+        def execute(self, *a):
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def close(self):
+            pass
+
+    cache._conn = Broken()
+    again = cache.get_or_hash(model)
+    assert again.bytes_read == again.size and again.hashes == first.hashes
+    assert "malformed" in caplog.text
