@@ -143,25 +143,28 @@ def _walk(
     subdirs = []
     if cancel is not None and cancel():
         return
-    for item in sorted(items, key=lambda e: e.name):
-        if not is_model_file(item.name) and not item.is_dir():
+    entries, S_ISDIR, S_ISREG = listing.entries, stat.S_ISDIR, stat.S_ISREG  # hot loop
+    for item in items:
+        name = item.name
+        model = is_model_file(name)
+        if not model and not item.is_dir():
             continue  # previews, notes, sidecars: no stat needed (is_dir uses d_type)
         try:
             st = item.stat()  # follows symlinks
         except OSError as exc:
             if item.is_symlink():
                 reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
-                if is_model_file(item.name) or exc.errno == errno.ELOOP:
-                    listing.skipped.append(Skipped(_printable(item.path), reason))
-            elif is_model_file(item.name):
+                listing.skipped.append(Skipped(_printable(item.path), reason))
+            elif model:
                 listing.skipped.append(Skipped(_printable(item.path), f"not readable: {exc}"))
             continue
-        if stat.S_ISDIR(st.st_mode):
+        mode = st.st_mode
+        if S_ISDIR(mode):
             subdirs.append((item, (st.st_dev, st.st_ino)))
             continue
-        if not stat.S_ISREG(st.st_mode) or not is_model_file(item.name):
+        if not model or not S_ISREG(mode):
             continue
-        if not dir_ok or not _is_utf8(item.name):
+        if not dir_ok or not (name.isascii() or _is_utf8(name)):
             listing.skipped.append(
                 Skipped(_printable(item.path), "file name is not valid UTF-8; rename it to scan it")
             )
@@ -175,9 +178,10 @@ def _walk(
             continue
         seen_files.add(fkey)
         has_sidecar = bool(sidecar_stems) and (
-            os.path.splitext(item.name)[0] in sidecar_stems or item.name in sidecar_stems
+            os.path.splitext(name)[0] in sidecar_stems or name in sidecar_stems
         )
-        listing.entries.append(Entry(category, prefix + item.name, item.path, st, has_sidecar))
+        entries.append(Entry(category, prefix + name, item.path, st, has_sidecar))
+    subdirs.sort(key=lambda pair: pair[0].name)
     for item, sub_key in subdirs:
         if sub_key in others:
             continue  # the root of another category: listed there
