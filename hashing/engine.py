@@ -86,8 +86,7 @@ def hash_file(
         opened = FileIdentity.from_stat(os.fstat(f.fileno()))
         if opened != identity:
             raise _changed(path, "it was replaced just before reading")
-        if hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        _advise_sequential(f.fileno())
         groups = stream_groups(identity.size, autov3)
         if identity.size < block_size:  # one block: threads would cost more than they give
             groups, block_size = [[s for g in groups for s in g]], _fit(identity.size)
@@ -100,6 +99,15 @@ def hash_file(
     found = pool.results()
     hashes = {name: found[name] for name in HASH_NAMES if name in found}
     return HashResult(path, identity, hashes, done)
+
+
+def _advise_sequential(fd: int) -> None:
+    """Ask for a larger read-ahead (helps cold files); a hint, so failure is ignored."""
+    if hasattr(os, "posix_fadvise"):
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        except OSError:
+            pass
 
 
 def _fit(size: int) -> int:
