@@ -14,6 +14,8 @@ from packload import PACK_DIR, pack_module
 from test_hashing_vectors import gen, safetensors
 
 MiB = 1024 * 1024
+#: Valid JSON, but a million empty lists: refused before json.loads can build them.
+EMPTY_LISTS = b'{"a":[' + b"[]," * MiB + b"[]]}"
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +109,7 @@ def test_permission_denied_for_real_as_another_user(hashing):
         ("header_not_json", struct.pack("<Q", 8) + b"{nope:1}" + gen("j", 64)),
         ("header_not_utf8", struct.pack("<Q", 8) + b'{"\xff":1}' + gen("u", 64)),
         ("header_deeply_nested", struct.pack("<Q", 200_000) + b"[" * 200_000 + b"x" * 8),
-        ("header_of_empty_lists", struct.pack("<Q", 3 * MiB) + b"{" + b"[]," * MiB),
+        ("header_of_empty_lists", struct.pack("<Q", len(EMPTY_LISTS)) + EMPTY_LISTS + b"data"),
         ("shorter_than_the_length", b"\x05\x00\x00"),
     ],
 )
@@ -195,3 +197,25 @@ def test_same_size_rewrite_while_hashed_is_noticed_by_mtime(hashing, tmp_path):
 
     with pytest.raises(hashing.FileChangedError):
         hashing.hash_file(path, block_size=MiB, progress=rewrite)
+
+
+@pytest.mark.parametrize("n, has_autov3", [(16 * MiB - 8, True), (16 * MiB, False)])
+def test_header_size_cap_is_16_mib(hashing, tmp_path, n, has_autov3):
+    # A valid JSON object padded with spaces to exactly n bytes, then some tensor data.
+    header = b'{"w":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}'
+    path = tmp_path / "big_header.safetensors"
+    path.write_bytes(struct.pack("<Q", n) + header.ljust(n) + b"data")
+    autov3 = hashing.hash_file(path).hashes["AutoV3"]
+    assert (autov3 is not None) == has_autov3
+    if has_autov3:
+        assert autov3 == "3A6EB0790F39"  # sha256(b"data")[:12]
+
+
+def test_the_density_guard_is_what_refuses_a_list_bomb():
+    import json
+
+    streams = pack_module("hashing.streams")
+    assert isinstance(json.loads(EMPTY_LISTS), dict)  # json alone would accept it...
+    assert streams.header_is_json_object(EMPTY_LISTS) is False  # ...the guard does not
+    real = safetensors({"ss_bucket_info": '{"buckets": {"0": {"resolution": [512, 512]}}}'}, b"")
+    assert streams.header_is_json_object(real[8:])
