@@ -16,7 +16,6 @@ Targets on 2 cores: engine five ≥ 0.95×, engine six ≥ 0.65×.
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import mmap
 import os
@@ -34,14 +33,10 @@ MiB = 1024 * 1024
 
 def load_engine():
     """Import hashing.engine the way ComfyUI would import the pack (see tests/packload.py)."""
-    name = "civitai_identify"
-    spec = importlib.util.spec_from_file_location(
-        name, PACK_DIR / "__init__.py", submodule_search_locations=[str(PACK_DIR)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return importlib.import_module(f"{name}.hashing.engine")
+    sys.path.insert(0, str(PACK_DIR / "tests"))
+    from packload import pack_module
+
+    return pack_module("hashing.engine")
 
 
 def parse_size(text: str) -> int:

@@ -22,20 +22,16 @@ import time
 from pathlib import Path
 
 PACK_DIR = Path(__file__).resolve().parent.parent
-PACKAGE = "civitai_identify"
+PACKAGE = "civitai-identify"  # the name tests/packload.py loads it under
 FOLDERS = ("checkpoints", "loras", "vae", "embeddings", "controlnet", "upscale_models")
 
 
 def load_pack():
-    """Import the pack as a package, the way ComfyUI and ``__main__.py`` do."""
-    sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != PACK_DIR]
-    spec = importlib.util.spec_from_file_location(
-        PACKAGE, PACK_DIR / "__init__.py", submodule_search_locations=[str(PACK_DIR)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = module
-    spec.loader.exec_module(module)
-    return module
+    """Import the pack as a package, the way ComfyUI does (see tests/packload.py)."""
+    sys.path.insert(0, str(PACK_DIR / "tests"))
+    from packload import load_pack as load
+
+    return load()
 
 
 def tiny_safetensors(i: int) -> bytes:

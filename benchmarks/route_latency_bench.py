@@ -28,14 +28,9 @@ TARGET_MS = 100.0
 
 def load_pack_modules():
     sys.path[:0] = [str(PACK_DIR / "tests" / "comfy_stubs"), str(PACK_DIR / "tests")]
-    name = "civitai-identify"
-    spec = importlib.util.spec_from_file_location(
-        name, PACK_DIR / "__init__.py", submodule_search_locations=[str(PACK_DIR)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return tuple(importlib.import_module(f"{name}.{m}") for m in ("nodes.service", "nodes.routes"))
+    from packload import pack_module
+
+    return pack_module("nodes.service"), pack_module("nodes.routes")
 
 
 def make_file(path: Path, size: int, real: bool) -> None:
