@@ -19,6 +19,7 @@ backslashes and NUL. Errors are ``{"error": "sentence"}`` with 400 (bad input), 
 (unknown model), 500 or 503 (the store cannot be opened); never a stack trace.
 """
 
+import asyncio
 import json
 import logging
 from urllib.parse import unquote
@@ -60,7 +61,12 @@ class Routes:
     async def list_models(self, request):
         q = request.query
         filters = {k: q.get(k) or None for k in ("q", "category", "status", "base_model")}
-        return await _answer(self.service.call(self.service.list_models, **filters))
+        result = await _answer(self.service.call(self.service.list_models, **filters), raw=True)
+        if isinstance(result, web.Response):
+            return result
+        # 10,000 records are ~10 MB of JSON: encode them off the server loop too.
+        body = await asyncio.to_thread(json.dumps, result)
+        return web.Response(text=body, content_type="application/json")
 
     async def get_model(self, request):
         raw = request.raw_path.split("?", 1)[0]

@@ -12,6 +12,7 @@ through ``await service.call(coro_fn, ...)``, which hops with
 import asyncio
 import logging
 import os
+import threading
 import time
 
 from . import names
@@ -59,6 +60,8 @@ class Service:
         self._parts = None
         self._building = None
         self._redactor = (0.0, None)
+        self._reader = None  # a second store connection for big reads off the loop
+        self._reader_lock = threading.Lock()
 
     # -- one loop ----------------------------------------------------------------------
     async def call(self, fn, *args, **kwargs):
@@ -92,7 +95,7 @@ class Service:
 
         if self._settings is None:
             self._settings = load_settings(self._environ)
-        db_path = self._db_path or default_db_path()
+        db_path = self._db_path = self._db_path or default_db_path()
         store = ModelStore(db_path)
         cache = HashCache(db_path)
         client = CivitaiClient(self._settings)
@@ -146,8 +149,20 @@ class Service:
         }
 
     async def list_models(self, q=None, category=None, status=None, base_model=None) -> dict:
-        store, _, _ = await self._ready()
-        models = store.list_records(q=q, category=category, status=status, base_model=base_model)
+        """All matching records. Loading 10,000 of them takes about half a second, so it
+        happens in a worker thread on its own connection (WAL lets it read while the loop's
+        connection writes): routes must keep answering in < 100 ms during a scan."""
+        await self._ready()
+        filters = {"q": q, "category": category, "status": status, "base_model": base_model}
+        return await asyncio.to_thread(self._list_models_off_loop, filters)
+
+    def _list_models_off_loop(self, filters) -> dict:
+        from .store import ModelStore
+
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = ModelStore(self._db_path)
+            models = self._reader.list_records(**filters)
         return {"models": [self._public(m) for m in models], "total": len(models)}
 
     async def get_model(self, folder, name) -> dict:
@@ -251,6 +266,10 @@ class Service:
             cache.close()
             store.close()
             self._parts = None
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
 
 class ServiceUnavailable(RuntimeError):
