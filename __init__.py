@@ -24,9 +24,7 @@ async def comfy_entrypoint():
 def _attach_to_comfyui() -> None:
     try:
         from .nodes.comfy_glue import attach
-    except ImportError:  # the glue module is optional while the pack is being built
-        return
-    try:
+
         attach()
     except Exception as exc:  # noqa: BLE001 - ComfyUI must start whatever happens here
         _log.error("CivitAI Identify: routes not registered: %s: %s", type(exc).__name__, exc)

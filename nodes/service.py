@@ -84,6 +84,8 @@ class Service:
             except Exception as exc:
                 self._building = None  # e.g. an unwritable store path: try again next time
                 message = f"CivitAI Identify cannot start: {type(exc).__name__}: {exc}"
+                if isinstance(exc, ImportError):
+                    message += " (install the pack's requirements.txt with ComfyUI's Python)"
                 _log.error("%s", message)  # one line, no trace: the cause is the message
                 raise ServiceUnavailable(self.redact(message)) from exc
         return self._parts

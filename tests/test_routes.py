@@ -1,6 +1,7 @@
 """Every route's success and error answers, on a real aiohttp server (routes_helpers)."""
 
 import pytest
+from packload import pack_module
 from routes_helpers import make_api, safetensors, sha256
 
 
@@ -188,3 +189,20 @@ async def test_a_store_that_cannot_open_is_a_503_and_one_log_line(
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "\n" not in errors[0].getMessage() and not errors[0].exc_info
     await api.get("/civitai-identify/status", expect=503)  # tried again, still a clear answer
+
+
+async def test_a_missing_dependency_says_how_to_fix_it(
+    comfy_env, fake_civitai, aiohttp_client, caplog, monkeypatch
+):
+    # blake3 (or python-dotenv) missing from ComfyUI's Python: the answer names the fix.
+    api = await make_api(comfy_env, fake_civitai, aiohttp_client)
+    service_mod = pack_module("nodes.service")
+
+    async def build_without_blake3(self):
+        raise ModuleNotFoundError("No module named 'blake3'")
+
+    monkeypatch.setattr(service_mod.Service, "_build", build_without_blake3)
+    _, body = await api.get("/civitai-identify/status", expect=503)
+    assert "No module named 'blake3'" in body["error"]
+    assert "requirements.txt" in body["error"]
+    assert "requirements.txt" in caplog.text
