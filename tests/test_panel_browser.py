@@ -135,7 +135,8 @@ def _assert_checks(report, *names):
 
 def test_tab_registers_and_lists_every_record(main_report):
     _assert_checks(main_report, "extension_files_load_alone", "tab_registered", "list_renders",
-                   "status_badges", "thumbnails", "layout_fills_and_fits")  # fmt: skip
+                   "status_badges", "thumbnails", "layout_fills_and_fits",
+                   "broken_thumbnail_becomes_letter")  # fmt: skip
 
 
 def test_search_filters_and_sort_narrow_the_list(main_report):

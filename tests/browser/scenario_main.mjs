@@ -6,7 +6,7 @@ import { back, blurredLevels, countText, openPanel, openRecord, rowTitles, searc
 export async function mainScenario(ctx) {
   // Each step reports its own checks; a step that throws is logged and the page reopened,
   // so one failure does not hide the rest.
-  const steps = [listStep, searchStep, detailsStep, identifyScenario, scanScenario, cancelScenario, statesScenario];
+  const steps = [listStep, brokenThumbStep, searchStep, detailsStep, identifyScenario, scanScenario, cancelScenario, statesScenario];
   for (const step of steps) {
     try {
       await step(ctx);
@@ -14,6 +14,26 @@ export async function mainScenario(ctx) {
       ctx.report.errors.push(`${step.name}: ${err.message || err}`);
       await openPanel(ctx.page, ctx.args.url);
     }
+  }
+}
+
+async function brokenThumbStep({ page, check, args }) {
+  // Preview images that fail to load (gone from CivitAI, blocked host) become the letter tile.
+  await page.route("**/img/**", (r) => r.fulfill({ status: 404, body: "" }));
+  try {
+    await openPanel(page, args.url);
+    const rowThumb = () => page.$$eval(".cid-item", (rows) => {
+      const row = rows.find((r) => r.querySelector(".cid-item-title").textContent === "DreamShaper — 8");
+      return `${row.querySelector(".cid-thumb").textContent}|${Boolean(row.querySelector(".cid-thumb img"))}`;
+    });
+    await page.waitForFunction(() => [...document.querySelectorAll(".cid-item")].some((r) =>
+      r.querySelector(".cid-item-title").textContent === "DreamShaper — 8" && !r.querySelector(".cid-thumb img")),
+    null, { timeout: 5000 }).catch(() => {});
+    const thumb = await rowThumb();
+    check("broken_thumbnail_becomes_letter", thumb === "C|false", thumb);
+  } finally {
+    await page.unroute("**/img/**");
+    await openPanel(page, args.url);
   }
 }
 

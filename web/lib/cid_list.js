@@ -23,6 +23,7 @@ export function createModelList({ onSelect, getThreshold }) {
     const rec = item.record;
     const info = rec.civitai_info || {};
     const thumb = h("div", { class: "cid-thumb" });
+    const letter = () => h("span", { "aria-hidden": "true" }, (item.category || "?").charAt(0).toUpperCase());
     const image = thumbnailOf(rec, getThreshold());
     if (image && image.type === "video") {
       thumb.append(h("span", { title: "video preview" }, "▶"));
@@ -35,10 +36,12 @@ export function createModelList({ onSelect, getThreshold }) {
           decoding: "async",
           referrerpolicy: "no-referrer",
           class: isBlurred(image, getThreshold()) ? "cid-blur" : null,
+          // an image CivitAI no longer serves (or a blocked host): the letter tile, not a broken icon
+          onerror: (event) => event.target.replaceWith(letter()),
         }),
       );
     } else {
-      thumb.append(h("span", { "aria-hidden": "true" }, (item.category || "?").charAt(0).toUpperCase()));
+      thumb.append(letter());
     }
     const meta = [item.category, item.baseModel, formatBytes(rec.size)].filter(Boolean).join(" · ");
     // identified: the file's relative name; otherwise the title is the file name, so show
