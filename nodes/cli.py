@@ -10,6 +10,8 @@ import importlib
 import logging
 import sys
 
+from .cli_options import UsageError
+
 COMMANDS = {
     "hash": "cli_hash",
     "lookup": "cli_lookup",
@@ -44,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose, args.quiet)
     try:
         return int(args.run(args) or 0)
+    except UsageError as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

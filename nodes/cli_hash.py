@@ -16,6 +16,7 @@ import os
 import sqlite3
 
 from ..hashing import HASH_NAMES, HashCache, HashingError, hash_file
+from .cli_options import add_db_option
 from .paths import default_db_path
 
 _log = logging.getLogger(__name__)
@@ -32,10 +33,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-cache", action="store_true", help="neither read nor write the hash cache"
     )
-    parser.add_argument(
-        "--db", metavar="PATH", help="database file (default: CIVITAI_IDENTIFY_DB or the "
-        "user cache directory)",
-    )  # fmt: skip
+    add_db_option(parser)
     parser.set_defaults(run=run)
     return parser
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
-import sys
 
-from yarl import URL
-
-from ..civitai import CivitaiClient, load_settings
+from ..civitai import CivitaiClient
+from .cli_options import add_api_base_option, settings_from_args
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -28,22 +25,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "kinds (AutoV2, AutoV3, CRC32, BLAKE3, AutoV1) one call each.",
     )
     parser.add_argument("hashes", nargs="+", metavar="HASH", help="SHA256, AutoV3, AutoV2, …")
-    parser.add_argument(
-        "--api-base", metavar="URL", help="CivitAI API base (default: CIVITAI_API_BASE or "
-        "https://civitai.com/api/v1; https://civitai.red/api/v1 for NSFW content)",
-    )  # fmt: skip
+    add_api_base_option(parser)
     parser.set_defaults(run=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    if args.api_base:
-        url = URL(args.api_base)
-        if url.scheme not in ("http", "https") or not url.host:
-            print(f"error: --api-base {args.api_base!r} is not an http(s) URL", file=sys.stderr)
-            return 2
-        settings = dataclasses.replace(settings, api_base=args.api_base)
+    settings = settings_from_args(args)
     hashes = list(dict.fromkeys(args.hashes))
     outcomes = asyncio.run(_lookup(settings, hashes))
     for key in hashes:

@@ -10,7 +10,6 @@ file or lookup errors, 2 usage, 130 interrupted (what was saved stays saved).
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import os
 import signal
@@ -18,8 +17,9 @@ import sqlite3
 import sys
 import threading
 
-from ..civitai import CivitaiClient, load_settings
+from ..civitai import CivitaiClient
 from ..hashing import HashCache
+from .cli_options import add_api_base_option, add_db_option, settings_from_args
 from .paths import default_db_path, folders_for_directory
 from .progress_cli import ProgressPrinter
 from .scan_report import report_text, summary_text, write_atomically
@@ -46,16 +46,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="ask again about files CivitAI did not know, before their retry date",
     )
-    p.add_argument(
-        "--api-base",
-        metavar="URL",
-        help="CivitAI API base (default: CIVITAI_API_BASE or https://civitai.com/api/v1)",
-    )
-    p.add_argument(
-        "--db",
-        metavar="PATH",
-        help="database file (default: CIVITAI_IDENTIFY_DB or the user cache directory)",
-    )
+    add_api_base_option(p)
+    add_db_option(p)
     p.add_argument("--report", metavar="FILE", help="write the records to FILE")
     p.add_argument(
         "--format",
@@ -85,11 +77,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("csv" if (args.report or "").lower().endswith(".csv") else "json")
     if args.report and not os.path.isdir(os.path.dirname(os.path.abspath(args.report))):
         return _usage(f"the folder for the report {args.report} does not exist.")
-    settings = load_settings()
-    if args.api_base:
-        if not args.api_base.startswith(("http://", "https://")):
-            return _usage(f"--api-base must be an http(s) URL, not {args.api_base!r}.")
-        settings = dataclasses.replace(settings, api_base=args.api_base)
+    settings = settings_from_args(args)
     identify = "none" if args.offline else "all" if args.all else "other"
     db_path = args.db or default_db_path()
     try:

@@ -1,0 +1,40 @@
+"""Options several commands share (``--db``, ``--api-base``), parsed one way for all."""
+
+import argparse
+import dataclasses
+
+from yarl import URL
+
+from ..civitai import load_settings
+
+
+class UsageError(ValueError):
+    """A bad command-line value; ``cli.main`` prints it and exits with status 2."""
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="database file (default: CIVITAI_IDENTIFY_DB or the user cache directory)",
+    )
+
+
+def add_api_base_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api-base",
+        metavar="URL",
+        help="CivitAI API base (default: CIVITAI_API_BASE or https://civitai.com/api/v1; "
+        "https://civitai.red/api/v1 for NSFW content)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace):
+    """``load_settings()`` (environment, then ``.env``) with ``--api-base`` applied."""
+    settings = load_settings()
+    if args.api_base:
+        url = URL(args.api_base)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise UsageError(f"--api-base must be an http(s) URL, not {args.api_base!r}.")
+        settings = dataclasses.replace(settings, api_base=args.api_base)
+    return settings
