@@ -166,8 +166,9 @@ class Scanner:
         try:
             await runner.run(wanted)
         except ScanCancelled:
-            self.store.set_pending(None, False)
             return True
+        finally:  # also when the task itself is cancelled (shutdown): no file left pending
+            self.store.set_pending(list(wanted), False)
         return False
 
     async def _read_sidecars(self, files, listing, states) -> int:
