@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from .config import Settings, load_settings
 from .constants import BREAKER_FAILURES, BULK_LIMIT, MODELS_LIMIT
 from .errors import AuthError, CivitaiError, NotFoundError
-from .http import HttpCaller
+from .http import HttpCaller, as_sentence
 from .info import build_civitai_info
 from .limiter import SpacingLimiter
 from .mapping import is_hash, is_sha256, map_bulk, map_ids, matched_kind, models_by_id, normalize
@@ -231,7 +231,9 @@ class _Run:
             self.models.update({k: v for k, v in models_by_id(data).items() if k in self.models})
             self.failures = 0
         except CivitaiError as exc:
-            log.warning("Parent models unavailable (%s); tags and creator left empty", exc)
+            log.warning(
+                "Parent models unavailable: %s Tags and creator left empty.", as_sentence(exc)
+            )
             self.failed(exc)
 
 

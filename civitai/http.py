@@ -83,7 +83,7 @@ class HttpCaller:
                 delay = retry_delay(exc, attempt)
                 if delay is None:
                     raise
-                log.warning("%s; retry %d in %.0f s", exc, attempt, delay)
+                log.warning("%s Retry %d in %.0f s.", as_sentence(exc), attempt, delay)
                 await self.limiter.sleep(delay)
 
     async def _once(self, method, url, json, note, describe) -> Any:
@@ -139,6 +139,12 @@ class HttpCaller:
         if self._session is not None and self._own_session:
             await self._session.close()
         self._session = None
+
+
+def as_sentence(exc: BaseException) -> str:
+    """The error's message as a sentence (final period added when missing)."""
+    text = str(exc).strip() or type(exc).__name__
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def retry_delay(exc: CivitaiError, attempt: int) -> float | None:

@@ -126,9 +126,11 @@ class Scanner:
             "duration_seconds": round(time.monotonic() - t0, 3),
         }
         _log.info(
-            "scan %s: %d files, %s hashed (%d bytes), %d API calls, %s; %d skipped, %d errors",
-            "cancelled" if cancelled else "done", len(files), totals["files_hashed"],
-            summary["bytes_hashed"], calls, _counts_text(by_status), len(skipped), len(errors),
+            "scan %s: %s, %d hashed (%s), %s, %s; %d skipped, %s",
+            "cancelled" if cancelled else "done", _count(len(files), "file"),
+            totals["files_hashed"], _count(summary["bytes_hashed"], "byte"),
+            _count(calls, "API call"), _counts_text(by_status), len(skipped),
+            _count(len(errors), "error"),
         )  # fmt: skip
         return summary
 
@@ -286,6 +288,11 @@ def _has_sidecar(path: str) -> bool:
     return any(os.path.exists(os.path.join(directory, stem + suffix)) or
                os.path.exists(os.path.join(directory, name + suffix))
                for suffix in SIDECAR_SUFFIXES)  # fmt: skip
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 error``, ``2 errors``, ``0 errors``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _counts_text(by_status: dict) -> str:
