@@ -108,3 +108,26 @@ async def test_scan_task_cancelled_during_lookup_clears_pending(tmp_path, fake_c
             await task
         assert store.counts()["pending"] == 0 and store.counts()["error"] == 0
         assert set(_states(store).values()) == {"not_checked"}
+
+
+async def test_identify_cancelled_mid_lookup_keeps_the_previous_answer(tmp_path, fake_civitai):
+    # the node path: ComfyUI's interrupt cancels the identify task (no cancel() callable)
+    root = tmp_path / "models"
+    root.mkdir()
+    (root / "x.safetensors").write_bytes(safetensors(b"unknown to CivitAI" * 10))
+    async with open_scanner(root, tmp_path / "db", fake_civitai) as (scanner, store, _):
+        await scanner.scan(identify="all")
+        assert store.get_record("other", "x.safetensors")["status"] == "unknown"
+        fake_civitai.delay_next(LATE, path="by-hash")
+        task = asyncio.ensure_future(scanner.identify("other", "x.safetensors", force=True))
+        for _ in range(250):
+            if store.counts()["pending"]:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # the by-hash call is in flight
+        assert store.get_record("other", "x.safetensors")["status"] == "pending"
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert store.get_record("other", "x.safetensors")["status"] == "unknown"
+        assert store.counts()["pending"] == 0
