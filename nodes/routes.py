@@ -17,6 +17,9 @@ kept as ``/``; encode each segment, not the whole name (JS:
 and ``%25`` in the raw path are refused (400), as are ``..``, ``//``, absolute names,
 backslashes and NUL. Errors are ``{"error": "sentence"}`` with 400 (bad input), 404
 (unknown model), 500 or 503 (the store cannot be opened); never a stack trace.
+
+``GET models?view=brief`` answers the same records with ``civitai_info`` trimmed for a list
+(see ``record_views.py``); ``view=full`` (the default) is the stored record.
 """
 
 import asyncio
@@ -27,6 +30,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .names import BadName, ModelNotFound, has_dangerous_escape
+from .record_views import BadView
 
 _log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ class Routes:
     async def list_models(self, request):
         q = request.query
         filters = {k: q.get(k) or None for k in ("q", "category", "status", "base_model")}
+        filters["view"] = q.get("view") or "full"  # "brief": civitai_info trimmed for lists
         result = await _answer(self.service.call(self.service.list_models, **filters), raw=True)
         if isinstance(result, web.Response):
             return result
@@ -157,7 +162,7 @@ async def _answer(coro, raw=False):
 
     try:
         result = await coro
-    except BadName as exc:
+    except (BadName, BadView) as exc:
         return _error(400, str(exc))
     except ModelNotFound as exc:
         return _error(404, str(exc))

@@ -18,6 +18,7 @@ import time
 from . import names
 from .jobs import JobManager
 from .paths import default_db_path
+from .record_views import brief_record, check_view
 from .redact import Redactor
 
 _log = logging.getLogger(__name__)
@@ -150,22 +151,29 @@ class Service:
             "scan": self.job_dict(scan),
         }
 
-    async def list_models(self, q=None, category=None, status=None, base_model=None) -> dict:
+    async def list_models(
+        self, q=None, category=None, status=None, base_model=None, view="full"
+    ) -> dict:
         """All matching records. Loading 10,000 of them takes about half a second, so it
         happens in a worker thread on its own connection (WAL lets it read while the loop's
-        connection writes): routes must keep answering in < 100 ms during a scan."""
+        connection writes): routes must keep answering in < 100 ms during a scan.
+        ``view="brief"`` trims ``civitai_info`` (record_views.py); another value raises
+        ``BadView``."""
+        view = check_view(view)
         await self._ready()
         filters = {"q": q, "category": category, "status": status, "base_model": base_model}
-        return await asyncio.to_thread(self._list_models_off_loop, filters)
+        return await asyncio.to_thread(self._list_models_off_loop, filters, view)
 
-    def _list_models_off_loop(self, filters) -> dict:
+    def _list_models_off_loop(self, filters, view="full") -> dict:
         from .store import ModelStore
 
         with self._reader_lock:
             if self._reader is None:
                 self._reader = ModelStore(self._db_path)
             models = self._reader.list_records(**filters)
-        return {"models": [self._public(m) for m in models], "total": len(models)}
+        shape = brief_record if view == "brief" else None
+        public = [self._public(shape(m) if shape else m) for m in models]
+        return {"models": public, "total": len(models)}
 
     async def get_model(self, folder, name) -> dict:
         """The stored record, or a ``not_checked`` stub for a file not scanned yet."""

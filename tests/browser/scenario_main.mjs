@@ -165,7 +165,7 @@ async function detailsStep({ page, check, shot, args }) {
   const afterClick = await blurredLevels(page);
   await shot("05-nsfw-one-revealed");
   // A refresh (as during a scan) keeps what the user revealed.
-  await Promise.all([page.waitForResponse((r) => r.url().endsWith("/api/civitai-identify/models")), page.click(sel("reload"))]);
+  await Promise.all([page.waitForResponse((r) => r.url().endsWith("/api/civitai-identify/models?view=brief")), page.click(sel("reload"))]);
   await page.waitForTimeout(100);
   const afterReload = await blurredLevels(page);
   await back(page);
@@ -298,7 +298,7 @@ async function cancelScenario({ page, check, shot }) {
 
 async function statesScenario({ page, check, shot, args }) {
   // The routes failing: a clear error with Retry, which recovers once they answer again.
-  const models = "**/api/civitai-identify/models";
+  const models = /\/api\/civitai-identify\/models(\?|$)/; // the list, not one record
   await page.route(models, (r) => r.fulfill({ status: 500, contentType: "application/json",
     body: JSON.stringify({ error: "Internal error (OperationalError); see the ComfyUI log." }) }));
   await openPanel(page, args.url);

@@ -45,7 +45,8 @@ export function createClient(api) {
     `/models/${encodeURIComponent(folder)}/${String(name).split("/").map(encodeURIComponent).join("/")}`;
   return {
     status: () => call("/status"),
-    models: () => call("/models"),
+    // brief: civitai_info trimmed to what the list, search, filters and sort use
+    models: () => call("/models?view=brief"),
     model: (folder, name) => call(path(folder, name)),
     identify: (folder, name, force = false) => call("/identify", { method: "POST", body: { folder, name, force } }),
     scan: (options) => call("/scan", { method: "POST", body: options }),

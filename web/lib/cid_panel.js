@@ -181,14 +181,25 @@ export function mountPanel(el, { api }) {
     notices.replaceChildren(...parts);
   }
 
+  // The list holds brief records (GET models?view=brief: no descriptions, creator or file,
+  // only thumbnail images); the details view shows the FULL record of the selected model.
+  let full = { key: null, record: null };
   function select(key) {
     state.selected = key;
+    if (full.key !== key) full = { key, record: null };
     showDetails();
+    loadFull(key);
+  }
+
+  function loadFull(key) {
     const item = state.items.find((it) => it.key === key);
-    if (item) {
-      // The list may be older than the store: show the fresh record when it arrives.
-      client.model(item.record.folder, item.record.name).then((rec) => updateRecord(rec), () => {});
-    }
+    if (!item) return;
+    client.model(item.record.folder, item.record.name).then((rec) => updateRecord(rec), (err) => {
+      if (state.selected !== key || full.key !== key || full.record) return;
+      full = { key, record: item.record }; // show what the list has rather than nothing
+      toast(`Could not load the details: ${err.message}`);
+      showDetails();
+    });
   }
 
   const shown = { view: null, signature: "" }; // the details view on screen and its data
@@ -199,18 +210,26 @@ export function mountPanel(el, { api }) {
       return applyView();
     }
     toolbar.hidden = true;
+    const onBack = () => {
+      state.selected = null;
+      applyView();
+    };
+    const record = full.key === item.key ? full.record : null;
+    if (!record) {
+      shown.view = null;
+      return main.replaceChildren(h("div", { class: "cid-details", "data-cid": "details-loading" },
+        h("button", { class: "cid-btn", onclick: onBack, "data-cid": "back" }, "← Back"),
+        h("div", { class: "cid-muted" }, "Loading details…")));
+    }
     // A live refresh during a scan must not re-blur revealed images or reset the scroll:
     // rebuild only when what is shown would change.
-    const signature = JSON.stringify([item.record, state.threshold, state.busyKeys.has(item.key)]);
+    const signature = JSON.stringify([record, state.threshold, state.busyKeys.has(item.key)]);
     if (shown.view && main.firstElementChild === shown.view && shown.signature === signature) return;
-    const view = renderDetails(item.record, {
+    const view = renderDetails(record, {
       threshold: state.threshold,
       busy: state.busyKeys.has(item.key),
       notify: toast,
-      onBack: () => {
-        state.selected = null;
-        applyView();
-      },
+      onBack,
       onIdentify: identify,
     });
     shown.view = view;
@@ -237,6 +256,7 @@ export function mountPanel(el, { api }) {
   function updateRecord(record) {
     if (!record || !record.folder) return;
     const [fresh] = indexRecords([record]);
+    if (fresh.key === full.key) full = { key: fresh.key, record }; // always a full record here
     const i = state.items.findIndex((it) => it.key === fresh.key);
     state.items = i >= 0 ? state.items.map((it, j) => (j === i ? fresh : it)) : [...state.items, fresh];
     applyView();
@@ -255,6 +275,7 @@ export function mountPanel(el, { api }) {
     if (models.status === "fulfilled") {
       state.items = indexRecords((models.value && models.value.models) || []);
       state.error = null;
+      if (state.selected) loadFull(state.selected); // the brief list changed: refresh details too
       if (state.busyKeys.size) {
         // an identify job finished with the scan/done event: stop showing it as busy
         state.busyKeys.clear();

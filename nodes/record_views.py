@@ -1,0 +1,61 @@
+"""Record views for ``GET models?view=``: ``full`` (the stored record) or ``brief``.
+
+``brief`` keeps every record key and every ``civitai_info`` key (DESIGN: "never a missing
+key"), but empties what only the details view shows, so 10,000 records are a fraction of
+the full answer: ``description``, ``version_description``, ``creator`` and ``file`` become
+null, and ``images`` keeps only the thumbnail candidates. The details view fetches the
+full record (``GET models/{folder}/{name}``).
+"""
+
+VIEWS = ("full", "brief")
+
+# Details-only keys, nulled in the brief view.
+DETAIL_KEYS = ("description", "version_description", "creator", "file")
+
+
+class BadView(ValueError):
+    """``view`` is not one of VIEWS; the message is a sentence for the client."""
+
+
+def check_view(view) -> str:
+    """``None``/empty → ``full``; an unknown value raises BadView."""
+    if not view:
+        return "full"
+    if view not in VIEWS:
+        raise BadView(f"view must be one of {', '.join(VIEWS)} (got {str(view)[:40]!r}).")
+    return view
+
+
+def thumbnail_images(images) -> list:
+    """The first image, then each later image with a lower ``nsfw_level`` than all before
+    it. The panel's thumbnail is "the first image under the blur threshold, else the
+    first"; for ANY threshold that image is in this list, so it stays the same as with all
+    images. At most one image per NSFW level (≤ 6), usually one."""
+    kept, lowest = [], None
+    for image in images or []:
+        if not isinstance(image, dict):
+            continue
+        try:  # like the panel's Number(level) || 0
+            level = float(image.get("nsfw_level") or 0)
+        except (TypeError, ValueError):
+            level = 0.0
+        if lowest is None or level < lowest:
+            kept.append(image)
+            lowest = level
+    return kept
+
+
+def brief_info(info: dict | None) -> dict | None:
+    if not info:
+        return info
+    brief = {**info, "images": thumbnail_images(info.get("images"))}
+    for key in DETAIL_KEYS:
+        brief[key] = None
+    return brief
+
+
+def brief_record(record: dict) -> dict:
+    """A copy of ``record`` with its ``civitai_info`` trimmed (see the module docstring)."""
+    if not record.get("civitai_info"):
+        return record
+    return {**record, "civitai_info": brief_info(record["civitai_info"])}
