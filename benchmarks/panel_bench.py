@@ -37,16 +37,40 @@ def _load(name):
     return module
 
 
+def _rich(info_for):
+    """The seed's infos are small (one image, one-line descriptions); real ones are not."""
+
+    def rich(origin, model_id, *args, **kwargs):
+        info = info_for(origin, model_id, *args, **kwargs)
+        info["description"] = "<p>" + "A long model description with <b>tips</b>. " * 70 + "</p>"
+        info["version_description"] = "<p>" + "Version notes, settings. " * 20 + "</p>"
+        first = info["images"][0]
+        info["images"] += [
+            {**first, "url": f"{origin}/img/extra-{model_id}-{i}.png", "nsfw_level": 1 + i % 2}
+            for i in range(9)
+        ]
+        return info
+
+    return rich
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Sidebar panel with many records.")
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--rich",
+        action="store_true",
+        help="CivitAI-sized infos: 3 KB description, 0.5 KB version notes, 10 images",
+    )
     args = parser.parse_args()
     node = shutil.which("node")
     if not node or not (BROWSER / "node_modules" / "playwright-core").is_dir():
         print("needs node and tests/browser/node_modules (npm install in tests/browser)")
         return 2
     server_mod, seed = _load("panel_server"), _load("panel_seed")
+    if args.rich:
+        seed.info_for = _rich(seed.info_for)
     tmp = Path(tempfile.mkdtemp(prefix="cid-panel-bench-"))
     server = server_mod.PanelServer(tmp / "models", tmp / "store.sqlite").start()
     try:
