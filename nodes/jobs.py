@@ -102,13 +102,24 @@ class JobManager:
         self._min_interval = min_interval
         self._clock = clock
         self.scan: Job | None = None  # the running or last scan
+        self._jobs: set[Job] = set()  # running ones (also keeps their tasks referenced)
 
     def start(self, kind: str, run) -> Job:
         """Run ``await run(job)`` in a task; its return value becomes the summary. Must be
         called on the loop the job should run on."""
         job = Job(kind, self._emit, min_interval=self._min_interval, clock=self._clock)
         job.task = asyncio.get_running_loop().create_task(self._run(job, run))
+        self._jobs.add(job)
+        job.task.add_done_callback(lambda _: self._jobs.discard(job))
         return job
+
+    async def stop_all(self) -> None:
+        """Cancel every running job and wait for it to finish (before the client and store
+        close under it: an in-flight request must end as cancelled, not as an error)."""
+        running = [job.task for job in self._jobs if job.running]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     def start_scan(self, run) -> tuple[Job, bool]:
         """One scan at a time: ``(running job, False)`` if a scan runs, else a new one."""

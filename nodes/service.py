@@ -270,6 +270,7 @@ class Service:
         return self.job_dict(job)
 
     async def close(self):
+        await self.jobs.stop_all()
         if self._parts is not None:
             store, cache, client = self._parts
             await client.close()

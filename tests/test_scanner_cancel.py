@@ -7,6 +7,7 @@ import time
 
 import pytest
 from models_tree import build_models_tree, open_scanner
+from packload import pack_module
 from routes_helpers import make_api, safetensors
 
 KNOWN = ("anime", "other_known", "base")
@@ -131,3 +132,27 @@ async def test_identify_cancelled_mid_lookup_keeps_the_previous_answer(tmp_path,
             await task
         assert store.get_record("other", "x.safetensors")["status"] == "unknown"
         assert store.counts()["pending"] == 0
+
+
+async def test_closing_the_service_mid_lookup_cancels_the_scan_and_records_no_error(
+    comfy_env, fake_civitai, aiohttp_client, tmp_path
+):
+    db_path = tmp_path / "store.sqlite3"
+    api = await make_api(comfy_env, fake_civitai, aiohttp_client, db_path=db_path)
+    comfy_env.add_model("loras", "new.safetensors", safetensors(b"closing time" * 10))
+    fake_civitai.delay_next(LATE, path="by-hash")
+    await api.post("/civitai-identify/scan", {"identify": "all"}, expect=202)
+    for _ in range(250):
+        if api.service.jobs.scan.progress.get("phase") == "looking_up":
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)  # the by-hash call is in flight
+    await api.service.close()  # e.g. shutting down: the HTTP session goes away
+    assert api.service.jobs.scan.state == "cancelled"
+    store = pack_module("nodes.store").ModelStore(db_path)
+    try:
+        assert [(r["name"], r["status"]) for r in store.list_records()] == [
+            ("new.safetensors", "not_checked")
+        ]
+    finally:
+        store.close()
