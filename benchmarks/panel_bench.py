@@ -13,7 +13,6 @@ debounce included), scroll frame times, and the longest main-thread stall.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import statistics
@@ -27,14 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BROWSER = ROOT / "tests" / "browser"
 sys.path.insert(0, str(ROOT / "tests"))
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"panel_{name}", BROWSER / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from packload import load_browser_module  # noqa: E402 - tests/ is put on the path first
 
 
 def _rich(info_for):
@@ -68,7 +60,7 @@ def main() -> int:
     if not node or not (BROWSER / "node_modules" / "playwright-core").is_dir():
         print("needs node and tests/browser/node_modules (npm install in tests/browser)")
         return 2
-    server_mod, seed = _load("panel_server"), _load("panel_seed")
+    server_mod, seed = load_browser_module("panel_server"), load_browser_module("panel_seed")
     if args.rich:
         seed.info_for = _rich(seed.info_for)
     tmp = Path(tempfile.mkdtemp(prefix="cid-panel-bench-"))

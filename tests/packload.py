@@ -32,3 +32,17 @@ def pack_module(relative: str):
     """``pack_module("hashing.engine")`` → that submodule, loaded through the package."""
     load_pack()
     return importlib.import_module(f"{PACK_NAME}.{relative}")
+
+
+def load_browser_module(name: str):
+    """``tests/browser/<name>.py`` (the panel's test server and seed), loaded by path: that
+    folder is no package, and the panel tests and the panel benchmark both use it."""
+    module_name = f"panel_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    path = PACK_DIR / "tests" / "browser" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -11,16 +11,14 @@ and Chromium: skipped without them, failed instead when $CI is set.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from packload import pack_module
+from packload import load_browser_module, pack_module
 
 pytestmark = pytest.mark.browser
 
@@ -29,14 +27,6 @@ BROWSER = TESTS / "browser"
 ARTIFACTS = TESTS / "artifacts" / "panel"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 BULK_RECORDS = 10_000
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"panel_{name}", BROWSER / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _unavailable(reason: str):
@@ -77,7 +67,7 @@ def _drive(node, url, scenario, **extra) -> dict:
 def main_report(node, tmp_path_factory, _fake_civitai_server):
     """The small seeded store; the fake CivitAI knows mystery_lora (for Retry) and the file
     only a scan finds (fresh_download)."""
-    server_mod, seed = _load("panel_server"), _load("panel_seed")
+    server_mod, seed = load_browser_module("panel_server"), load_browser_module("panel_seed")
     civitai, hashing = pack_module("civitai"), pack_module("hashing")
     fake = _fake_civitai_server
     fake.reset()
@@ -112,7 +102,7 @@ def main_report(node, tmp_path_factory, _fake_civitai_server):
 
 @pytest.fixture(scope="module")
 def bulk_report(node, tmp_path_factory):
-    server_mod, seed = _load("panel_server"), _load("panel_seed")
+    server_mod, seed = load_browser_module("panel_server"), load_browser_module("panel_seed")
     tmp = tmp_path_factory.mktemp("panel-bulk")
     server = server_mod.PanelServer(tmp / "models", tmp / "store.sqlite")
     server.start()
