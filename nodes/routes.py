@@ -13,10 +13,12 @@ On a bare aiohttp app (tests, the web panel's browser harness)::
 
 Model names in URLs: ``GET models/{folder}/{name}`` takes the relative name with its ``/``
 kept as ``/``; encode each segment, not the whole name (JS:
-``name.split("/").map(encodeURIComponent).join("/")``). ``%2F``, ``%2E``, ``%5C``, ``%00``
-and ``%25`` in the raw path are refused (400), as are ``..``, ``//``, absolute names,
-backslashes and NUL. Errors are ``{"error": "sentence"}`` with 400 (bad input), 404
-(unknown model), 500 or 503 (the store cannot be opened); never a stack trace.
+``name.split("/").map(encodeURIComponent).join("/")``). ``%2F``, ``%2E``, ``%5C`` and
+``%00`` in the raw path are refused (400), as are ``..``, ``//``, absolute names,
+backslashes and NUL. ``%25`` is a plain ``%`` in a file name ("100% real.safetensors");
+a double-encoded escape (``%252e``) is still refused once decoded. Errors are
+``{"error": "sentence"}`` with 400 (bad input), 404 (unknown model), 500 or 503 (the store
+cannot be opened); never a stack trace.
 
 ``GET models?view=brief`` answers the same records with ``civitai_info`` trimmed for a list
 (see ``record_views.py``); ``view=full`` (the default) is the stored record.
@@ -25,6 +27,7 @@ backslashes and NUL. Errors are ``{"error": "sentence"}`` with 400 (bad input), 
 import asyncio
 import json
 import logging
+import re
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -35,6 +38,10 @@ from .record_views import BadView
 _log = logging.getLogger(__name__)
 
 PREFIX = "/civitai-identify"
+
+# Escapes that hide a dot, slash, backslash or NUL in the raw path. Not %25: that is how a
+# literal '%' in a file name travels; the decoded forms are checked by has_dangerous_escape.
+_RAW_ESCAPE = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
 
 
 class Routes:
@@ -75,7 +82,7 @@ class Routes:
 
     async def get_model(self, request):
         raw = request.raw_path.split("?", 1)[0]
-        if has_dangerous_escape(raw) or has_dangerous_escape(unquote(raw)):
+        if _RAW_ESCAPE.search(raw) or has_dangerous_escape(unquote(raw)):
             return _error(400, "The model name contains an encoded escape; send the plain name.")
         folder, name = request.match_info["folder"], request.match_info["name"]
         return await _answer(self.service.call(self.service.get_model, folder, name))

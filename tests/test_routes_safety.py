@@ -3,6 +3,7 @@ with --listen anyone on the network can call these routes). Symlinked folders st
 
 import builtins
 import os
+from urllib.parse import quote
 
 import pytest
 from packload import pack_module
@@ -130,6 +131,18 @@ async def test_encoded_segments_inside_a_real_name_are_fine(api):
     url = "/civitai-identify/models/loras/my%20folder/%C3%A4%20b.safetensors"
     _, record = await api.get(url, expect=200)
     assert record["name"] == "my folder/ä b.safetensors"
+
+
+@pytest.mark.parametrize(
+    "name", ["100% real.safetensors", "50%off.safetensors", "x%41 #1?.safetensors"]
+)
+async def test_a_percent_sign_in_a_real_name_opens(api, name):
+    # '%' is sent as %25 (the panel's encodeURIComponent): a plain percent sign in a file
+    # name is not an escape and the panel must be able to open such a file.
+    api.env.add_model("loras", f"sub/{name}", b"x" * 4)
+    url = "/civitai-identify/models/loras/sub/" + quote(name, safe="")
+    _, record = await api.get(url, expect=200)
+    assert record["name"] == f"sub/{name}"
 
 
 async def test_scan_summary_and_events_carry_no_absolute_paths(api, tmp_path):
