@@ -147,8 +147,12 @@ class _Run:
         found = answer.found
         missing = [h for h in batch if h not in found]
         if missing and answer.archived:
-            found.update(await self.archived(missing, answer.archived))
-            missing = [h for h in batch if h not in found]
+            mapped = await self.archived(missing, answer.archived)
+            if mapped is None:  # the call failed: the misses already got their error
+                missing = []
+            else:
+                found.update(mapped)
+                missing = [h for h in batch if h not in found]
         for norm, version in found.items():
             self.pending.append((norm, version, "SHA256"))
         for norm in missing:
@@ -160,8 +164,11 @@ class _Run:
             else:
                 await self.emit(norm, LookupOutcome.unknown)
 
-    async def archived(self, missing: list[str], archived: dict[int, dict]) -> dict[str, dict]:
-        """Archived models come back with ``files: []``: map them via by-hash/ids."""
+    async def archived(
+        self, missing: list[str], archived: dict[int, dict]
+    ) -> dict[str, dict] | None:
+        """Archived models come back with ``files: []``: map them via by-hash/ids. None when
+        that call failed (``missing`` were then emitted as errors, never as unknown)."""
         url = self.http.url("model-versions/by-hash/ids")
         try:
             data = await self.http.request_json(
@@ -172,7 +179,7 @@ class _Run:
             log.warning("Could not map archived versions back to hashes: %s", exc)
             self.failed(exc)
             await self.fail_all(missing, exc)
-            return {}
+            return None
         found = {}
         for norm, version_id in ids.items():
             if norm in missing and version_id in archived:

@@ -197,3 +197,17 @@ def test_fake_rejects_more_than_100_hashes(fake_civitai):
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(request, timeout=10)
     assert info.value.code == 400 and b"Too many hashes" in info.value.read()
+
+
+async def test_failed_archived_mapping_leaves_misses_as_errors_not_unknown(fake_civitai):
+    # An outage on by-hash/ids proves nothing about the missing hashes: they must stay
+    # errors (never stored as unknown) and each gets exactly one outcome.
+    archived, missing = sha(1, "arf"), sha(2, "arf")
+    fake_civitai.add_file_model(archived, name="Archived", archived=True)
+    fake_civitai.fail_next(400, body='{"error": "nope"}', path="/by-hash/ids")
+    seen = []
+    async with fake_client(fake_civitai) as client:
+        out = await client.lookup([archived, missing], on_outcome=seen.append)
+    assert out[archived].status == "error" and out[missing].status == "error"
+    assert out[missing].error_kind == "bad_response"
+    assert sorted(o.hash for o in seen) == sorted([archived, missing])
