@@ -84,9 +84,10 @@ def models_by_id(data: Any) -> dict[int, dict]:
 
 def matched_kind(version: dict, norm: str) -> str:
     """Which of the version's file hashes equals ``norm`` (e.g. "AutoV3")."""
-    for file in version.get("files") or []:
+    files = version.get("files")
+    for file in files if isinstance(files, list) else []:
         hashes = file.get("hashes") if isinstance(file, dict) else None
-        for kind, value in (hashes or {}).items():
+        for kind, value in (hashes if isinstance(hashes, dict) else {}).items():
             if normalize(value) == norm:
                 return kind
     return _KIND_BY_LENGTH.get(len(norm), "AutoV2")

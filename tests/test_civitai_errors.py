@@ -153,6 +153,20 @@ async def test_single_get_wrong_shape_is_bad_response(fake_civitai):
     assert out["0123456789AB"].error_kind == "bad_response"
 
 
+@pytest.mark.parametrize(
+    "files",
+    [7, {"hashes": {}}, [{"hashes": ["0123456789AB"]}], [{"hashes": {"AutoV3": 5}}], [None]],
+)
+async def test_single_get_odd_files_still_identifies(fake_civitai, files):
+    # The version itself is usable; odd files/hashes fields must not crash the lookup.
+    version = {"id": 7, "modelId": 8, "name": "v", "files": files}
+    fake_civitai.fail_next(200, body=json.dumps(version))
+    out, _ = await lookup(fake_civitai, ["0123456789AB"])
+    info = out["0123456789AB"].civitai_info
+    assert out["0123456789AB"].status == "identified" and info["version_id"] == 7
+    assert info["matched_by"] == "AutoV3"  # told by the hash's length
+
+
 async def test_404_html_is_not_unknown(fake_civitai):
     fake_civitai.fail_next(404, body="Not Found", content_type="text/plain")
     out, _ = await lookup(fake_civitai, ["0123456789AB"])
