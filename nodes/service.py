@@ -187,13 +187,16 @@ class Service:
 
     # -- identify ----------------------------------------------------------------------
     async def identify(self, folder, name, force=False, progress=None) -> dict:
-        """The record for one file: stored info unless ``force``, else hash + look up."""
-        names.resolve(self.folder_paths, folder, name)
+        """The record for one file: stored info unless ``force`` or the file changed since it
+        was identified, else hash + look up."""
+        path = names.resolve(self.folder_paths, folder, name)
         store, _, _ = await self._ready()
         if not force:
             record = store.get_record(folder, name)
             if record and record.get("status") == "identified" and record.get("civitai_info"):
-                return self._public(record)
+                # only while the file is the one that was identified (not replaced in place)
+                if await self._unchanged(store, folder, name, path):
+                    return self._public(record)
         scanner = await self._scanner()
         return self._public(await scanner.identify(folder, name, force=force, progress=progress))
 
@@ -217,6 +220,18 @@ class Service:
             if job.state == "error" and job.error:
                 raise IdentifyFailed(self.redact(job.error))
         return None, job
+
+    @staticmethod
+    async def _unchanged(store, folder, name, path) -> bool:
+        """True when the file on disk has the identity stored for (folder, name)."""
+        from ..hashing import file_identity
+
+        row = store.get_file(folder, name)
+        try:
+            identity = await asyncio.to_thread(file_identity, path)
+        except OSError:
+            return False
+        return row is not None and tuple(row.identity) == tuple(identity)
 
     @staticmethod
     async def _cached(cache, path) -> bool:

@@ -91,6 +91,22 @@ async def test_identify_returns_the_record(api, fake_civitai):
     assert len(fake_civitai.requests) > calls
 
 
+async def test_identify_a_replaced_file_answers_for_the_new_content(api, fake_civitai):
+    # A LoRA updated in place (same name, new bytes): the stored answer was for the old
+    # file, so identify without force must not hand back the old model's info.
+    old, new = safetensors(b"o" * 100), safetensors(b"n" * 120)
+    path = api.env.add_model("loras", "style.safetensors", old)
+    fake_civitai.add_file_model(sha256=sha256(old), name="Style", version_name="v1")
+    fake_civitai.add_file_model(sha256=sha256(new), name="Style", version_name="v2")
+    body = {"folder": "loras", "name": "style.safetensors"}
+    _, record = await api.post("/civitai-identify/identify", body, expect=200)
+    assert record["civitai_info"]["version_name"] == "v1"
+    path.write_bytes(new)
+    _, record = await api.post("/civitai-identify/identify", body, expect=200)
+    assert record["hashes"]["SHA256"] == sha256(new)
+    assert record["civitai_info"]["version_name"] == "v2"
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [
