@@ -37,6 +37,12 @@ def _i64(n: int) -> int:
     return n - (1 << 64) if n >= (1 << 63) else n
 
 
+def _stored_path(path: str) -> str:
+    """``path`` as SQLite can store it: a non-UTF-8 file name (surrogates on Linux) would
+    raise UnicodeEncodeError, so those few characters are written as escapes."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _key(identity: FileIdentity) -> tuple:
     return tuple(_i64(v) for v in identity)
 
@@ -115,6 +121,7 @@ class HashCache:
         h = result.hashes
         has_autov3 = "AutoV3" in h
         key = _key(result.identity)
+        path = _stored_path(result.path)
         with self._lock, self._conn:
             if not has_autov3:  # keep an AutoV3 computed earlier for the same identity
                 row = self._conn.execute(
@@ -128,15 +135,16 @@ class HashCache:
             # The same inode rewritten in place can never match its old row again.
             self._conn.execute(
                 "DELETE FROM hash_cache WHERE dev = ? AND ino = ? AND path = ?",
-                (key[0], key[1], result.path),
+                (key[0], key[1], path),
             )
             self._conn.execute(
                 "INSERT OR REPLACE INTO hash_cache (dev, ino, size, mtime_ns, path, "
                 f"{', '.join(_COLUMNS)}, has_autov3, hashed_at) VALUES ({', '.join('?' * 13)})",
-                (*key, result.path, *(h.get(n) for n in HASH_NAMES), int(has_autov3), time.time()),
+                (*key, path, *(h.get(n) for n in HASH_NAMES), int(has_autov3), time.time()),
             )
 
     def _remember_path(self, identity: FileIdentity, path: str) -> None:
+        path = _stored_path(path)
         with self._lock, self._conn:
             self._conn.execute(
                 "UPDATE hash_cache SET path = ? WHERE dev = ? AND ino = ? AND size = ? "

@@ -246,3 +246,20 @@ def test_database_trouble_during_a_scan_degrades_to_hashing(cache, model, caplog
     again = cache.get_or_hash(model)
     assert again.bytes_read == again.size and again.hashes == first.hashes
     assert "malformed" in caplog.text
+
+
+def test_a_file_name_that_is_not_utf8_is_hashed_and_cached(cache, tmp_path, no_reads):
+    # Linux names are bytes: a Latin-1 name reaches Python with surrogates, which SQLite
+    # cannot store as text. Hashing must still work (the hash CLI crashed here).
+    raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9.safetensors")
+    try:
+        with open(raw, "wb") as f:
+            f.write(b"x" * 100)
+    except OSError:
+        pytest.skip("this filesystem refuses non-UTF-8 names")
+    path = os.fsdecode(raw)
+    first = cache.get_or_hash(path)
+    assert first.bytes_read == 100 and first.path == path
+    no_reads()
+    again = cache.get_or_hash(path)
+    assert again.bytes_read == 0 and again.hashes == first.hashes and again.path == path
