@@ -97,7 +97,14 @@ class HttpCaller:
                 if status not in _REDIRECTS or not extra.get("Location"):
                     break
                 log.info("%s → HTTP %d redirect in %.2f s", what, status, took)
-                url = url.join(URL(extra["Location"]))
+                try:
+                    url = url.join(URL(extra["Location"]))
+                except ValueError as exc:  # yarl: bad IPv6 literal, port out of range, …
+                    raise BadResponseError(
+                        f"CivitAI redirected (HTTP {status}) to an address that is not a "
+                        "valid URL.",
+                        status=status,
+                    ) from exc
                 what = f"{method} {url.path}"
             else:
                 raise BadResponseError("CivitAI redirected too many times.", status=status)

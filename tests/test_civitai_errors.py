@@ -167,6 +167,14 @@ async def test_single_get_odd_files_still_identifies(fake_civitai, files):
     assert info["matched_by"] == "AutoV3"  # told by the hash's length
 
 
+@pytest.mark.parametrize("location", ["http://[broken", "http://host:99999/x"])
+async def test_unusable_redirect_location_is_bad_response(known, location):
+    # A broken Location header must be an error outcome, not a ValueError out of lookup.
+    known.fail_next(302, headers={"Location": location}, body="")
+    out, _ = await lookup(known, [H1, H2])
+    assert {o.error_kind for o in out.values()} == {"bad_response"}
+
+
 async def test_404_html_is_not_unknown(fake_civitai):
     fake_civitai.fail_next(404, body="Not Found", content_type="text/plain")
     out, _ = await lookup(fake_civitai, ["0123456789AB"])
