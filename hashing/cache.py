@@ -37,10 +37,10 @@ def _i64(n: int) -> int:
     return n - (1 << 64) if n >= (1 << 63) else n
 
 
-def _stored_path(path: str) -> str:
+def _stored_path(path: str | bytes) -> str:
     """``path`` as SQLite can store it: a non-UTF-8 file name (surrogates on Linux) would
     raise UnicodeEncodeError, so those few characters are written as escapes."""
-    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _key(identity: FileIdentity) -> tuple:

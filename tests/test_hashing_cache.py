@@ -263,3 +263,4 @@ def test_a_file_name_that_is_not_utf8_is_hashed_and_cached(cache, tmp_path, no_r
     no_reads()
     again = cache.get_or_hash(path)
     assert again.bytes_read == 0 and again.hashes == first.hashes and again.path == path
+    assert cache.get_or_hash(raw).hashes == first.hashes  # a bytes path works too
