@@ -117,7 +117,11 @@ def _fit(size: int) -> int:
 
 def _read_blocks(f, path, size, pool, block_size, progress, cancel) -> int:
     """The reader loop: returns the number of bytes read (== size, or raises)."""
-    buffers = [mmap.mmap(-1, block_size) for _ in range(_BUFFERS)]
+    try:
+        buffers = [mmap.mmap(-1, block_size) for _ in range(_BUFFERS)]
+    except BaseException:
+        pool.close()  # its threads would otherwise wait forever, one pair per file
+        raise
     views = [memoryview(b) for b in buffers]
     done = block = 0
     try:

@@ -116,6 +116,22 @@ def test_no_worker_threads_are_left_behind(engine, tmp_path):
     assert threading.active_count() == before
 
 
+def test_no_worker_threads_left_when_the_buffers_cannot_be_allocated(engine, tmp_path, monkeypatch):
+    path = tmp_path / "f.bin"
+    path.write_bytes(gen("t", MiB))
+
+    def no_memory(*args):
+        raise MemoryError("no room for the read buffers")
+
+    before = threading.active_count()
+    monkeypatch.setattr(engine.mmap, "mmap", no_memory)
+    for autov3 in (True, False):
+        with pytest.raises(MemoryError):
+            engine.hash_file(path, autov3=autov3, block_size=65536)
+    monkeypatch.undo()
+    assert threading.active_count() == before
+
+
 def test_reads_the_file_once_with_readinto(engine, tmp_path, monkeypatch):
     # Count every byte that really comes from the file.
     path = tmp_path / "f.bin"
