@@ -67,13 +67,32 @@ class FileUpdate:
         return (self.hashes or {}).get("SHA256")
 
 
+def retry_days_from_env(environ=os.environ) -> float:
+    """``CIVITAI_IDENTIFY_RETRY_DAYS`` (days before an unknown hash is asked again), else 7.
+    A value that is not a number ≥ 0 is ignored with a warning."""
+    raw = environ.get("CIVITAI_IDENTIFY_RETRY_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_UNKNOWN_RETRY_DAYS
+    try:
+        days = float(raw)
+    except ValueError:
+        days = -1.0
+    if not days >= 0 or days == float("inf"):
+        _log.warning("CIVITAI_IDENTIFY_RETRY_DAYS=%r is not a number of days; using %g",
+                     raw, DEFAULT_UNKNOWN_RETRY_DAYS)  # fmt: skip
+        return DEFAULT_UNKNOWN_RETRY_DAYS
+    return days
+
+
 class ModelStore:
     """Records of model files. ``unknown_retry_days``: how long a hash CivitAI does not
     know is left alone before it is asked again (``retry_unknown`` overrides)."""
 
-    def __init__(self, db_path, *, unknown_retry_days: float = DEFAULT_UNKNOWN_RETRY_DAYS):
+    def __init__(self, db_path, *, unknown_retry_days: float | None = None):
         self.db_path = os.fspath(db_path)
-        self.unknown_retry_days = unknown_retry_days
+        self.unknown_retry_days = (
+            unknown_retry_days if unknown_retry_days is not None else retry_days_from_env()
+        )
         self._conn = connect_db(self.db_path)
         self._conn.create_function("py_lower", 1, _lower, deterministic=True)
         migrate(self._conn)

@@ -140,3 +140,32 @@ def test_ten_thousand_records_list_and_search_quickly(store):
     assert counts["identified"] == 5_000 and counts["not_checked"] == 5_000
     assert json.dumps(records[:5])  # JSON-serialisable records
     assert elapsed < 5.0  # generous sanity bound; the real figure is in the report
+
+
+@pytest.mark.parametrize(
+    ("value", "days"),
+    [
+        (None, 7.0),
+        ("1", 1.0),
+        ("0.5", 0.5),
+        ("0", 0.0),
+        ("soon", 7.0),
+        ("-3", 7.0),
+        ("nan", 7.0),
+        ("inf", 7.0),
+    ],
+)
+def test_retry_days_come_from_the_environment(tmp_path, monkeypatch, caplog, value, days):
+    if value is None:
+        monkeypatch.delenv("CIVITAI_IDENTIFY_RETRY_DAYS", raising=False)
+    else:
+        monkeypatch.setenv("CIVITAI_IDENTIFY_RETRY_DAYS", value)
+    store = ModelStore(tmp_path / "db.sqlite3")
+    add(store, "/m/b.ckpt", "other", "b.ckpt", SHA_B)
+    now = time.time()
+    store.save_outcome(SHA_B, "unknown", now=now)
+    _, retry_after = store.lookup_state(SHA_B)
+    assert retry_after == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + days * 86400))
+    bad = value is not None and days == 7.0
+    assert ("CIVITAI_IDENTIFY_RETRY_DAYS" in caplog.text) == bad
+    store.close()
