@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import json
 
+import pytest
 from packload import pack_module
 
 
@@ -68,3 +69,11 @@ async def make_api(
     )
     client = await aiohttp_client(pack_module("nodes.routes").make_app(service))
     return Api(client, env, service, events)
+
+
+@pytest.fixture
+async def api(comfy_env, fake_civitai, aiohttp_client):
+    """The routes over a fresh Service (registered as a plugin in conftest.py)."""
+    api = await make_api(comfy_env, fake_civitai, aiohttp_client)
+    yield api
+    await api.service.close()

@@ -5,13 +5,6 @@ from packload import pack_module
 from routes_helpers import make_api, safetensors, sha256
 
 
-@pytest.fixture
-async def api(comfy_env, fake_civitai, aiohttp_client):
-    api = await make_api(comfy_env, fake_civitai, aiohttp_client)
-    yield api
-    await api.service.close()
-
-
 @pytest.mark.parametrize("prefix", ["/civitai-identify", "/api/civitai-identify"])
 async def test_status_on_both_prefixes(api, fake_civitai, prefix):
     _, body = await api.get(f"{prefix}/status", expect=200)

@@ -5,16 +5,8 @@ import itertools
 import os
 import time
 
-import pytest
 from packload import pack_module
 from routes_helpers import make_api, safetensors, sha256
-
-
-@pytest.fixture
-async def api(comfy_env, fake_civitai, aiohttp_client):
-    api = await make_api(comfy_env, fake_civitai, aiohttp_client)
-    yield api
-    await api.service.close()
 
 
 async def test_concurrent_scan_posts_make_one_job(api, fake_civitai):

@@ -5,16 +5,8 @@ import asyncio
 import threading
 import time
 
-import pytest
 from packload import pack_module
-from routes_helpers import make_api, safetensors
-
-
-@pytest.fixture
-async def api(comfy_env, fake_civitai, aiohttp_client):
-    api = await make_api(comfy_env, fake_civitai, aiohttp_client)
-    yield api
-    await api.service.close()
+from routes_helpers import safetensors
 
 
 async def test_listing_runs_in_a_worker_thread_and_status_answers_meanwhile(api, monkeypatch):

@@ -7,15 +7,8 @@ from urllib.parse import quote
 
 import pytest
 from packload import pack_module
-from routes_helpers import make_api, safetensors, sha256
+from routes_helpers import safetensors, sha256
 from yarl import URL
-
-
-@pytest.fixture
-async def api(comfy_env, fake_civitai, aiohttp_client):
-    api = await make_api(comfy_env, fake_civitai, aiohttp_client)
-    yield api
-    await api.service.close()
 
 
 @pytest.fixture
