@@ -8,7 +8,8 @@ running. Any failure is logged in one line and never stops ComfyUI from starting
 
 import logging
 
-__version__ = "0.1.0"
+from .civitai.version import __version__ as __version__
+
 WEB_DIRECTORY = "./web"
 
 _log = logging.getLogger(__name__)
@@ -16,14 +17,14 @@ _log = logging.getLogger(__name__)
 
 async def comfy_entrypoint():
     """V3 entry point: ComfyUI awaits this to get the extension listing the nodes."""
-    from .nodes.comfy_nodes import CivitaiIdentifyExtension
+    from .nodes.comfy import CivitaiIdentifyExtension
 
     return CivitaiIdentifyExtension()
 
 
 def _attach_to_comfyui() -> None:
     try:
-        from .nodes.comfy_glue import attach
+        from .nodes.comfy import attach
 
         attach()
     except Exception as exc:  # noqa: BLE001 - ComfyUI must start whatever happens here

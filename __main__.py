@@ -30,5 +30,5 @@ def _load_pack():
 
 if __name__ == "__main__":
     _load_pack()
-    cli = importlib.import_module(PACKAGE + ".nodes.cli")
+    cli = importlib.import_module(PACKAGE + ".nodes.cli.main")
     sys.exit(cli.main(sys.argv[1:]))

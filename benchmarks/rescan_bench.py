@@ -73,8 +73,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     load_pack()
-    paths = importlib.import_module(PACKAGE + ".nodes.paths")
-    Scanner = importlib.import_module(PACKAGE + ".nodes.scanner").Scanner
+    paths = importlib.import_module(PACKAGE + ".nodes.scan")
+    Scanner = importlib.import_module(PACKAGE + ".nodes.scan").Scanner
     ModelStore = importlib.import_module(PACKAGE + ".nodes.store").ModelStore
     HashCache = importlib.import_module(PACKAGE + ".hashing").HashCache
     with tempfile.TemporaryDirectory(prefix="rescan-bench-") as tmp:

@@ -30,7 +30,7 @@ def load_pack_modules():
     sys.path[:0] = [str(PACK_DIR / "tests" / "comfy_stubs"), str(PACK_DIR / "tests")]
     from packload import pack_module
 
-    return pack_module("nodes.service"), pack_module("nodes.routes")
+    return pack_module("nodes.comfy.service"), pack_module("nodes.comfy.routes")
 
 
 def make_file(path: Path, size: int, real: bool) -> None:

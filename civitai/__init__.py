@@ -3,21 +3,27 @@
 See docs/internals.md (the contract) and docs/civitai.md (maintainer notes).
 """
 
-from .client import CivitaiClient
-from .config import Settings, load_settings
-from .errors import CivitaiError
-from .info import build_civitai_info
-from .limiter import SpacingLimiter
-from .outcome import LookupOutcome
-from .types import category_for_type
+import importlib
 
-__all__ = [
-    "CivitaiClient",
-    "CivitaiError",
-    "LookupOutcome",
-    "Settings",
-    "SpacingLimiter",
-    "build_civitai_info",
-    "category_for_type",
-    "load_settings",
-]
+_EXPORTS = {
+    "CivitaiClient": "client",
+    "Settings": "config",
+    "load_settings": "config",
+    "CivitaiError": "errors",
+    "build_civitai_info": "info",
+    "SpacingLimiter": "limiter",
+    "LookupOutcome": "outcome",
+    "category_for_type": "types",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    # Lazy, like hashing/: importing the room loads no aiohttp until a client is asked for.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

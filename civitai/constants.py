@@ -1,6 +1,6 @@
 """Fixed values of the CivitAI room: defaults, API limits, the User-Agent."""
 
-from .. import __version__
+from .version import __version__
 
 DEFAULT_API_BASE = "https://civitai.com/api/v1"
 DEFAULT_INTERVAL = 3.0  # seconds between the end of one call and the start of the next

@@ -32,9 +32,9 @@ def load_pack():
 
 
 async def scan(models_dir: str, db_path: str) -> None:
-    paths = importlib.import_module(f"{PACKAGE}.nodes.paths")
+    paths = importlib.import_module(f"{PACKAGE}.nodes.scan")
     ModelStore = importlib.import_module(f"{PACKAGE}.nodes.store").ModelStore
-    Scanner = importlib.import_module(f"{PACKAGE}.nodes.scanner").Scanner
+    Scanner = importlib.import_module(f"{PACKAGE}.nodes.scan").Scanner
     HashCache = importlib.import_module(f"{PACKAGE}.hashing").HashCache
 
     store, cache = ModelStore(db_path), HashCache(db_path)

@@ -21,7 +21,7 @@ import pytest
 
 STUBS = str(Path(__file__).resolve().parent / "comfy_stubs")
 STUB_MODULES = ("server", "folder_paths", "comfy", "comfy_api")
-PACK_COMFY_MODULES = ("civitai-identify.nodes.comfy_nodes",)
+PACK_COMFY_MODULES = ("civitai-identify.nodes.comfy.nodes",)
 FOLDERS = ("checkpoints", "loras", "vae", "embeddings", "upscale_models")
 
 
@@ -88,7 +88,7 @@ class ComfyEnv:
 
         if emit is None:
             emit = self.server_module.PromptServer.instance.send_sync
-        service_cls = pack_module("nodes.service").Service
+        service_cls = pack_module("nodes.comfy.service").Service
         self.service = service_cls(
             self.folder_paths,
             emit=emit,
@@ -96,7 +96,7 @@ class ComfyEnv:
             settings=settings,
             **{"db_path": self.root / "user" / "civitai-identify.sqlite3", **kwargs},
         )
-        pack_module("nodes.comfy_glue").set_service(self.service)
+        pack_module("nodes.comfy.glue").set_service(self.service)
         return self.service
 
     def close(self):
@@ -122,7 +122,7 @@ def comfy_env(tmp_path):
 
         if env is not None:
             env.close()
-        pack_module("nodes.comfy_glue").set_service(None)
+        pack_module("nodes.comfy.glue").set_service(None)
         sys.path.remove(STUBS)
         for name in [n for n in sys.modules if _is_stub(n) or n in PACK_COMFY_MODULES]:
             del sys.modules[name]

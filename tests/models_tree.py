@@ -125,10 +125,10 @@ async def open_scanner(root: Path, db: Path, fake=None, **scanner_kwargs):
     ``fake`` (None → no client: offline) with spacing and backoff sleeps skipped."""
     civitai = pack_module("civitai")
     hashing = pack_module("hashing")
-    store = pack_module("nodes.store").ModelStore(db)
+    store = pack_module("nodes.store.model_store").ModelStore(db)
     cache = hashing.HashCache(db)
-    folders = pack_module("nodes.paths").folders_for_directory(root)
-    Scanner = pack_module("nodes.scanner").Scanner
+    folders = pack_module("nodes.scan.folders").folders_for_directory(root)
+    Scanner = pack_module("nodes.scan.scanner").Scanner
     try:
         if fake is None:
             yield Scanner(store, cache, None, folders, **scanner_kwargs), store, None

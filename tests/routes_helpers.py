@@ -67,7 +67,7 @@ async def make_api(
         loop=asyncio.get_running_loop(),
         **service_kwargs,
     )
-    client = await aiohttp_client(pack_module("nodes.routes").make_app(service))
+    client = await aiohttp_client(pack_module("nodes.comfy.routes").make_app(service))
     return Api(client, env, service, events)
 
 

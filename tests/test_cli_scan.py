@@ -174,7 +174,7 @@ def test_progress_redraws_on_a_tty_and_prints_plain_lines_otherwise():
 
     from packload import pack_module
 
-    progress_cli = pack_module("nodes.progress_cli")
+    progress_cli = pack_module("nodes.cli.progress")
     clock = [0.0]
     p = {"phase": "hashing", "files_done": 1, "files_total": 4, "bytes_done": 3 << 20,
          "bytes_total": 12 << 20, "current": "loras/a.safetensors", "lookups_done": 0,

@@ -21,7 +21,7 @@ def env(comfy_env, fake_civitai):
 
 
 def _nodes():
-    module = pack_module("nodes.comfy_nodes")
+    module = pack_module("nodes.comfy.nodes")
     return module.IdentifyModel, module.ScanModelsFolder
 
 
@@ -134,7 +134,7 @@ def test_service_built_inside_comfyui_from_env_and_user_dir(comfy_env, fake_civi
     monkeypatch.setenv("CIVITAI_API_BASE", fake_civitai.url)
     monkeypatch.setenv("CIVITAI_IDENTIFY_MODE", "none")
     prompt_server = comfy_env.start_server()
-    glue = pack_module("nodes.comfy_glue")
+    glue = pack_module("nodes.comfy.glue")
     service = comfy_env.service = glue.get_service()
     assert glue.get_service() is service and service.loop is prompt_server.loop
 

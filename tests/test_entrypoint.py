@@ -69,7 +69,7 @@ def test_routes_attach_to_prompt_server_when_comfyui_runs(comfy_env):
     loop = asyncio.new_event_loop()
     try:
         prompt_server = comfy_env.prompt_server(loop)
-        assert pack_module("nodes.comfy_glue").attach() is True
+        assert pack_module("nodes.comfy.glue").attach() is True
         prompt_server.add_routes()
         paths = {r.resource.canonical for r in prompt_server.app.router.routes()}
     finally:
@@ -81,7 +81,7 @@ def test_routes_attach_to_prompt_server_when_comfyui_runs(comfy_env):
 
 def test_attach_does_nothing_without_comfyui():
     assert "server" not in sys.modules or not hasattr(sys.modules["server"], "PromptServer")
-    assert pack_module("nodes.comfy_glue").attach() is False
+    assert pack_module("nodes.comfy.glue").attach() is False
 
 
 def _import_in_comfyui(setup: str) -> subprocess.CompletedProcess:
@@ -129,7 +129,7 @@ def test_a_failure_while_attaching_is_one_log_line_and_import_goes_on():
 
 
 def test_route_table_mounts_on_a_bare_app():
-    routes = pack_module("nodes.routes")
+    routes = pack_module("nodes.comfy.routes")
     app = routes.make_app(lambda: None)
     assert isinstance(app, web.Application)
     paths = {r.resource.canonical for r in app.router.routes()}
@@ -138,7 +138,7 @@ def test_route_table_mounts_on_a_bare_app():
 
 def test_identify_fingerprint_changes_with_the_file(comfy_env):
     path = comfy_env.add_model("loras", "a.safetensors", b"one")
-    identify = pack_module("nodes.comfy_nodes").IdentifyModel
+    identify = pack_module("nodes.comfy.nodes").IdentifyModel
     first = identify.fingerprint_inputs(model="loras/a.safetensors")
     assert first == identify.fingerprint_inputs(model="loras/a.safetensors")
     path.write_bytes(b"a replaced file")
@@ -150,12 +150,12 @@ def test_identify_fingerprint_changes_with_the_file(comfy_env):
 
 def test_scan_default_mode_follows_the_environment(comfy_env, monkeypatch):
     monkeypatch.setenv("CIVITAI_IDENTIFY_MODE", "all")
-    scan = pack_module("nodes.comfy_nodes").ScanModelsFolder
+    scan = pack_module("nodes.comfy.nodes").ScanModelsFolder
     assert scan.GET_NODE_INFO_V1()["input"]["required"]["identify"][1]["default"] == "all"
 
 
 def test_example_workflows_match_the_node_schemas(comfy_env):
-    module = pack_module("nodes.comfy_nodes")
+    module = pack_module("nodes.comfy.nodes")
     nodes = (module.IdentifyModel, module.ScanModelsFolder)
     schemas = {n.GET_SCHEMA().node_id: n.GET_NODE_INFO_V1() for n in nodes}
     api = json.loads((PACK_DIR / "examples" / "workflow_identify_lora_api.json").read_text())
@@ -182,7 +182,7 @@ def test_example_workflows_match_the_node_schemas(comfy_env):
 
 
 def test_model_folders_skip_missing_and_non_model_dirs(comfy_env, tmp_path):
-    names = pack_module("nodes.names")
+    names = pack_module("nodes.comfy.names")
     comfy_env.add_folder_path("checkpoints", tmp_path / "output" / "checkpoints")  # absent
     comfy_env.add_folder_path("loras", tmp_path / "extra_loras")
     (tmp_path / "extra_loras").mkdir()
@@ -194,7 +194,7 @@ def test_model_folders_skip_missing_and_non_model_dirs(comfy_env, tmp_path):
 
 
 def test_model_choices_cover_extra_paths_and_survive_symlink_loops(comfy_env, tmp_path):
-    names = pack_module("nodes.names")
+    names = pack_module("nodes.comfy.names")
     extra = tmp_path / "nas" / "loras"
     extra.mkdir(parents=True)
     (extra / "far.safetensors").write_bytes(b"x")

@@ -46,7 +46,7 @@ def test_as_sentence_adds_a_missing_period_only():
 
 
 async def test_scan_summary_line_counts_in_singular_and_plural(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="civitai-identify.nodes.scanner")
+    caplog.set_level(logging.INFO, logger="civitai-identify.nodes.scan.scanner")
     root = tmp_path / "models"
     root.mkdir()
     (root / "good.safetensors").write_bytes(safetensors_bytes(1))
@@ -54,7 +54,7 @@ async def test_scan_summary_line_counts_in_singular_and_plural(tmp_path, caplog)
         await scanner.scan(identify="none")
         (root / "truncated.safetensors").write_bytes(safetensors_bytes(2)[:100])
         await scanner.scan(identify="none")
-    first, second = [m for m in _messages(caplog, "nodes.scanner") if m.startswith("scan ")]
+    first, second = [m for m in _messages(caplog, "nodes.scan.scanner") if m.startswith("scan ")]
     assert first.startswith("scan done: 1 file, 1 hashed (") and " bytes), 0 API calls, " in first
     assert first.endswith("; 0 skipped, 0 errors")
     assert second.startswith("scan done: 2 files, 1 hashed (100 bytes), 0 API calls, ")

@@ -205,7 +205,7 @@ async def test_a_missing_dependency_says_how_to_fix_it(
 ):
     # blake3 (or python-dotenv) missing from ComfyUI's Python: the answer names the fix.
     api = await make_api(comfy_env, fake_civitai, aiohttp_client)
-    service_mod = pack_module("nodes.service")
+    service_mod = pack_module("nodes.comfy.service")
 
     async def build_without_blake3(self):
         raise ModuleNotFoundError("No module named 'blake3'")

@@ -5,7 +5,7 @@ import pytest
 from packload import pack_module
 from routes_helpers import make_api, safetensors, sha256
 
-views = pack_module("nodes.record_views")
+views = pack_module("nodes.comfy.record_views")
 
 PREFIXES = ["/civitai-identify", "/api/civitai-identify"]
 

@@ -34,7 +34,7 @@ async def test_node_and_route_share_one_spacing_lock(comfy_env, fake_civitai, ai
         fake_civitai.add_file_model(sha256=sha256(node_file), name="Node LoRA")
         for i in range(2):
             comfy_env.add_model("other", f"s{i}.safetensors", safetensors(bytes([i]) * 50))
-        identify = pack_module("nodes.comfy_nodes").IdentifyModel
+        identify = pack_module("nodes.comfy.nodes").IdentifyModel
 
         def prompt_worker():
             out = asyncio.run(identify.execute(model="loras/node.safetensors"))

@@ -14,7 +14,7 @@ class Clock:
 
 
 async def test_progress_events_are_throttled_but_phase_changes_always_go_out():
-    jobs_mod = pack_module("nodes.jobs")
+    jobs_mod = pack_module("nodes.comfy.jobs")
     events, clock = [], Clock()
     manager = jobs_mod.JobManager(lambda e, d: events.append((e, d)), min_interval=0.25,
                                   clock=clock)  # fmt: skip
@@ -47,7 +47,7 @@ async def test_progress_events_are_throttled_but_phase_changes_always_go_out():
 
 
 async def test_errors_and_cancel_become_states_with_sentences():
-    jobs_mod = pack_module("nodes.jobs")
+    jobs_mod = pack_module("nodes.comfy.jobs")
     manager = jobs_mod.JobManager(lambda e, d: None)
 
     async def boom(job):
@@ -75,7 +75,7 @@ async def test_errors_and_cancel_become_states_with_sentences():
 
 
 async def test_a_broken_listener_does_not_kill_the_job():
-    jobs_mod = pack_module("nodes.jobs")
+    jobs_mod = pack_module("nodes.comfy.jobs")
 
     def broken(event, data):
         raise RuntimeError("websocket closed")

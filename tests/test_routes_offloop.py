@@ -14,7 +14,7 @@ async def test_listing_runs_in_a_worker_thread_and_status_answers_meanwhile(api,
     _, job = await api.post("/civitai-identify/scan", {"identify": "none"}, expect=202)
     assert (await api.wait_done(job["job_id"]))["state"] == "done"
 
-    store_cls = pack_module("nodes.store").ModelStore
+    store_cls = pack_module("nodes.store.model_store").ModelStore
     real_list = store_cls.list_records
     loop_thread = threading.get_ident()
     seen = {}

@@ -150,7 +150,7 @@ async def test_scan_summary_and_events_carry_no_absolute_paths(api, tmp_path):
 
 
 def test_redactor_replaces_model_dirs_and_other_absolute_paths(tmp_path):
-    redact = pack_module("nodes.redact").Redactor(
+    redact = pack_module("nodes.comfy.redact").Redactor(
         {"loras": [str(tmp_path / "m" / "loras")], "other": [str(tmp_path / "m")]},
         str(tmp_path / "m"),
     )

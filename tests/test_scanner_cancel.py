@@ -149,7 +149,7 @@ async def test_closing_the_service_mid_lookup_cancels_the_scan_and_records_no_er
     await asyncio.sleep(0.3)  # the by-hash call is in flight
     await api.service.close()  # e.g. shutting down: the HTTP session goes away
     assert api.service.jobs.scan.state == "cancelled"
-    store = pack_module("nodes.store").ModelStore(db_path)
+    store = pack_module("nodes.store.model_store").ModelStore(db_path)
     try:
         assert [(r["name"], r["status"]) for r in store.list_records()] == [
             ("new.safetensors", "not_checked")

@@ -7,7 +7,7 @@ import os
 from models_tree import build_models_tree, open_scanner
 from packload import pack_module
 
-sidecars = pack_module("nodes.sidecars")
+sidecars = pack_module("nodes.scan.sidecars")
 
 SHA = "AB" * 32
 HASHES = {"SHA256": SHA, "AutoV2": SHA[:10], "AutoV1": None, "CRC32": "0" * 8, "BLAKE3": "1" * 64}
@@ -91,7 +91,7 @@ def test_broken_sidecars_are_ignored(tmp_path):
 
 def test_write_civitai_info_is_atomic_and_never_overwrites(tmp_path):
     path = model_file(tmp_path)
-    info = pack_module("nodes.sidecar_info").info_from_version(
+    info = pack_module("nodes.scan.sidecar_info").info_from_version(
         version_json(), version_json()["files"][0]
     )
     target = sidecars.write_civitai_info(path, info, HASHES)

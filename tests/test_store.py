@@ -7,8 +7,8 @@ import time
 import pytest
 from packload import pack_module
 
-store_mod = pack_module("nodes.store")
-schema = pack_module("nodes.store_schema")
+store_mod = pack_module("nodes.store.model_store")
+schema = pack_module("nodes.store.schema")
 ModelStore, FileUpdate = store_mod.ModelStore, store_mod.FileUpdate
 
 SHA_A, SHA_B, SHA_C = "A" * 64, "B" * 64, "C" * 64

@@ -138,7 +138,7 @@ def seed_small_tree(models_dir: Path, db_path: Path, origin: str, new_file: bool
     """Write TREE under ``models_dir`` and store real hashes and outcomes; also write
     NEW_FILE (on disk, not in the store: only a scan finds it). → {name: sha256}."""
     hashing = pack_module("hashing")
-    store_mod = pack_module("nodes.store")
+    store_mod = pack_module("nodes.store.model_store")
     store = store_mod.ModelStore(db_path)
     shas = {}
     try:
@@ -191,7 +191,7 @@ def bulk_identified(count: int) -> int:
 
 def seed_bulk(db_path: Path, count: int, origin: str) -> None:
     """``count`` synthetic records (files that are not on disk; never scan this store)."""
-    store_mod = pack_module("nodes.store")
+    store_mod = pack_module("nodes.store.model_store")
     store = store_mod.ModelStore(db_path)
     bases = ["SD 1.5", "SDXL 1.0", "Pony", "Flux.1 D", "Illustrious"]
     folders = ["checkpoints", "loras", "loras", "loras", "embeddings", "vae"]

@@ -154,7 +154,7 @@ class PanelServer:
             self.loop.close()
 
     async def _serve(self) -> None:
-        routes, service_mod = pack_module("nodes.routes"), pack_module("nodes.service")
+        routes, service_mod = pack_module("nodes.comfy.routes"), pack_module("nodes.comfy.service")
         self.service = service_mod.Service(
             fake_folder_paths(self.models_dir),
             emit=self.emit,

@@ -13,7 +13,7 @@ are fine: the rule is about the names in requests, not about where files live.
 import os
 import re
 
-from .paths import OTHER, is_model_file
+from ..scan import OTHER, is_model_file
 
 #: Registered folders that never hold model weights.
 NON_MODEL_FOLDERS = frozenset({"custom_nodes", "configs"})

@@ -13,18 +13,10 @@ import asyncio
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import threading
 
-from ..civitai import CivitaiClient
-from ..hashing import HashCache
-from .cli_options import add_api_base_option, add_db_option, settings_from_args
-from .paths import default_db_path, folders_for_directory
-from .progress_cli import ProgressPrinter
-from .scan_report import report_text, summary_text, write_atomically
-from .scanner import Scanner
-from .store import ModelStore
+from .options import add_api_base_option, add_db_option, settings_from_args
 
 _log = logging.getLogger(__name__)
 
@@ -70,6 +62,15 @@ def _usage(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `python3 . hash` builds this parser too and must not pay
+    # for aiohttp and sqlite3.
+    import sqlite3
+
+    from ...hashing import HashCache
+    from ..store import ModelStore, default_db_path
+    from .progress import ProgressPrinter
+    from .report import report_text, summary_text, write_atomically
+
     root = os.path.abspath(args.dir)
     if not os.path.isdir(root):
         what = "does not exist" if not os.path.exists(root) else "is not a directory"
@@ -105,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _scan(store, cache, settings, root, identify, args, printer) -> dict:
+    from ...civitai import CivitaiClient
+    from ..scan import Scanner, folders_for_directory
+
     stop = threading.Event()
     loop = asyncio.get_running_loop()
     try:  # first Ctrl-C: stop cleanly between blocks; a second one interrupts for real

@@ -3,10 +3,6 @@
 import argparse
 import dataclasses
 
-from yarl import URL
-
-from ..civitai import load_settings
-
 
 class UsageError(ValueError):
     """A bad command-line value; ``cli.main`` prints it and exits with status 2."""
@@ -31,6 +27,10 @@ def add_api_base_option(parser: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace):
     """``load_settings()`` (environment, then ``.env``) with ``--api-base`` applied."""
+    from yarl import URL  # imported on use: the `hash` command needs neither
+
+    from ...civitai import load_settings
+
     settings = load_settings()
     if args.api_base:
         url = URL(args.api_base)

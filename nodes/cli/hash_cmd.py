@@ -15,9 +15,9 @@ import logging
 import os
 import sqlite3
 
-from ..hashing import HASH_NAMES, HashCache, HashingError, hash_file
-from .cli_options import add_db_option
-from .paths import default_db_path
+from ...hashing import HASH_NAMES, HashCache, HashingError, hash_file
+from ..store import default_db_path
+from .options import add_db_option
 
 _log = logging.getLogger(__name__)
 

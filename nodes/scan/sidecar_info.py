@@ -3,8 +3,8 @@
 object) or Stability Matrix's ConnectedModelInfo. Every field is read defensively: these
 files are written by many versions of many tools."""
 
-from ..civitai import build_civitai_info, category_for_type
-from .store_records import iso, utc_now
+from ...civitai import build_civitai_info, category_for_type
+from ..store import iso, utc_now
 
 WEB = "https://civitai.com"
 

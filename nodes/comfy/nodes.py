@@ -13,7 +13,7 @@ from comfy.utils import ProgressBar
 from comfy_api.latest import ComfyExtension, io
 
 from . import names
-from .comfy_glue import get_service
+from .glue import get_service
 from .node_run import MODE_CHOICES, identify_outputs, scan_outputs
 
 CATEGORY = "CivitAI"

@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..hashing import connect_db
-from .store_records import (
+from ...hashing import connect_db
+from .records import (
     RECORD_COLUMNS,
     RECORD_FROM,
     iso,
@@ -22,7 +22,7 @@ from .store_records import (
     search_text,
     utc_now,
 )
-from .store_schema import migrate, transaction
+from .schema import migrate, transaction
 
 _log = logging.getLogger(__name__)
 

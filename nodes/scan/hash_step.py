@@ -15,9 +15,9 @@ import os
 import struct
 import time
 
-from ..hashing import FileChangedError, FileIdentity, HashCancelledError, HashingError
+from ...hashing import FileChangedError, FileIdentity, HashCancelledError, HashingError
+from ..store import FileUpdate
 from .discover import Entry, Skipped
-from .store import FileUpdate
 
 _log = logging.getLogger(__name__)
 

@@ -1,12 +1,7 @@
-"""Where things live: model extensions, ComfyUI's model folder names, the default database.
-
-Pure constants and small functions; no ComfyUI import (``default_db_path`` asks ComfyUI's
-``folder_paths`` only if it is already loaded).
-"""
+"""Which files are models and which folder names ComfyUI gives them: pure constants and small
+functions, no ComfyUI import."""
 
 import os
-import sys
-from pathlib import Path
 
 #: Extensions of files that can be model weights (lower case, with the dot).
 MODEL_EXTENSIONS = frozenset(
@@ -93,28 +88,3 @@ def folders_for_directory(root: str | os.PathLike) -> dict[str, list[str]]:
             folders.setdefault(category, []).append(entry.path)
     folders[OTHER] = [root]
     return folders
-
-
-def default_db_path() -> Path:
-    """The store's SQLite file: ``CIVITAI_IDENTIFY_DB`` if set, else under ComfyUI's user
-    directory when ComfyUI is running, else under the user's cache directory."""
-    env = os.environ.get("CIVITAI_IDENTIFY_DB")
-    if env:
-        return Path(env).expanduser()
-    folder_paths = sys.modules.get("folder_paths")
-    get_user_dir = getattr(folder_paths, "get_user_directory", None)
-    if get_user_dir is not None:
-        try:
-            return Path(get_user_dir()) / "civitai-identify" / "civitai-identify.sqlite3"
-        except Exception:  # noqa: BLE001 - fall back to the cache dir whatever ComfyUI does
-            pass
-    return _user_cache_dir() / "civitai-identify" / "civitai-identify.sqlite3"
-
-
-def _user_cache_dir() -> Path:
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
-        return Path(base)
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")

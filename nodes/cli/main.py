@@ -1,6 +1,6 @@
 """``python <pack-dir> <command> ...``: the headless command line.
 
-Each command lives in its own module (``cli_hash``, ``cli_lookup``, ``cli_scan``) exposing
+Each command lives in its own module (``hash_cmd``, ``lookup_cmd``, ``scan_cmd``) exposing
 ``add_parser(subparsers)`` and ``run(args) -> int``; this file only dispatches. Exit status:
 0 success, 1 some files or lookups failed, 2 usage error, 130 interrupted.
 """
@@ -10,12 +10,12 @@ import importlib
 import logging
 import sys
 
-from .cli_options import UsageError
+from .options import UsageError
 
 COMMANDS = {
-    "hash": "cli_hash",
-    "lookup": "cli_lookup",
-    "scan": "cli_scan",
+    "hash": "hash_cmd",
+    "lookup": "lookup_cmd",
+    "scan": "scan_cmd",
 }
 
 

@@ -13,8 +13,7 @@ import argparse
 import asyncio
 import json
 
-from ..civitai import CivitaiClient
-from .cli_options import add_api_base_option, settings_from_args
+from .options import add_api_base_option, settings_from_args
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -40,5 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _lookup(settings, hashes: list[str]):
+    from ...civitai import CivitaiClient  # here: `python3 . hash` must not import aiohttp
+
     async with CivitaiClient(settings) as client:
         return await client.lookup(hashes)

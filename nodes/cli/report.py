@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 
-from .progress_cli import human_bytes
+from .progress import human_bytes
 
 CSV_COLUMNS = (
     "folder", "name", "path", "category", "size", "status", "error", "checked_at",

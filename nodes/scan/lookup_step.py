@@ -8,10 +8,10 @@ import asyncio
 import contextlib
 import logging
 
-from ..hashing import HashCancelledError, HashingError
-from .scan_hashing import SAFETENSORS_EXTENSIONS
+from ...hashing import HashCancelledError, HashingError
+from ..store import FileUpdate
+from .hash_step import SAFETENSORS_EXTENSIONS
 from .sidecars import write_civitai_info
-from .store import FileUpdate
 
 _log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ import os
 import threading
 import time
 
+from ..store import default_db_path
 from . import names
 from .jobs import JobManager
-from .paths import default_db_path
 from .record_views import brief_record, check_view
 from .redact import Redactor
 
@@ -92,9 +92,9 @@ class Service:
         return self._parts
 
     async def _build(self):
-        from ..civitai import CivitaiClient, load_settings
-        from ..hashing import HashCache
-        from .store import ModelStore
+        from ...civitai import CivitaiClient, load_settings
+        from ...hashing import HashCache
+        from ..store import ModelStore
 
         if self._settings is None:
             self._settings = load_settings(self._environ)
@@ -131,14 +131,14 @@ class Service:
         return record
 
     async def _scanner(self):
-        from .scanner import Scanner
+        from ..scan import Scanner
 
         store, cache, client = await self._ready()
         return Scanner(store, cache, client, self.folders())
 
     # -- reads -------------------------------------------------------------------------
     async def status(self) -> dict:
-        from .. import __version__
+        from ...civitai.version import __version__
 
         store, _, _ = await self._ready()
         scan = self.jobs.scan
@@ -165,7 +165,7 @@ class Service:
         return await asyncio.to_thread(self._list_models_off_loop, filters, view)
 
     def _list_models_off_loop(self, filters, view="full") -> dict:
-        from .store import ModelStore
+        from ..store import ModelStore
 
         with self._reader_lock:
             if self._reader is None:
@@ -224,7 +224,7 @@ class Service:
     @staticmethod
     async def _unchanged(store, folder, name, path) -> bool:
         """True when the file on disk has the identity stored for (folder, name)."""
-        from ..hashing import file_identity
+        from ...hashing import file_identity
 
         row = store.get_file(folder, name)
         try:
@@ -235,7 +235,7 @@ class Service:
 
     @staticmethod
     async def _cached(cache, path) -> bool:
-        from ..hashing import file_identity
+        from ...hashing import file_identity
 
         try:
             identity = await asyncio.to_thread(file_identity, path)

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 
-from ..hashing import HashCancelledError
+from ...hashing import HashCancelledError
 
 _log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from .paths import is_model_file
+from .folders import is_model_file
 
 _log = logging.getLogger(__name__)
 

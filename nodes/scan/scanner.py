@@ -9,14 +9,13 @@ import os
 import time
 from collections import Counter
 
+from ..store import STATUSES, FileUpdate, iso, utc_now
 from .discover import SIDECAR_SUFFIXES, Listing, list_models
-from .paths import OTHER
-from .scan_hashing import hash_entries, hash_one, identity_of
-from .scan_lookup import LookupRunner, ScanCancelled
-from .scan_progress import ScanProgress
+from .folders import OTHER
+from .hash_step import hash_entries, hash_one, identity_of
+from .lookup_step import LookupRunner, ScanCancelled
+from .progress import ScanProgress
 from .sidecars import read_sidecar_info
-from .store import STATUSES, FileUpdate
-from .store_records import iso, utc_now
 
 _log = logging.getLogger(__name__)
 

@@ -1,0 +1,17 @@
+"""Persistence: the model store (one SQLite file shared with the hash cache)."""
+
+from ..lazy import lazy_surface
+
+__all__ = ["STATUSES", "FileUpdate", "ModelStore", "default_db_path", "iso", "utc_now"]
+
+__getattr__ = lazy_surface(
+    __name__,
+    {
+        "STATUSES": "model_store",
+        "FileUpdate": "model_store",
+        "ModelStore": "model_store",
+        "default_db_path": "location",
+        "iso": "records",
+        "utc_now": "records",
+    },
+)

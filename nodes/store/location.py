@@ -1,0 +1,32 @@
+"""Where the store lives when nobody says: ComfyUI's user directory, else the user cache.
+
+Asks ComfyUI's ``folder_paths`` only if it is already loaded (never imports it)."""
+
+import os
+import sys
+from pathlib import Path
+
+
+def default_db_path() -> Path:
+    """The store's SQLite file: ``CIVITAI_IDENTIFY_DB`` if set, else under ComfyUI's user
+    directory when ComfyUI is running, else under the user's cache directory."""
+    env = os.environ.get("CIVITAI_IDENTIFY_DB")
+    if env:
+        return Path(env).expanduser()
+    folder_paths = sys.modules.get("folder_paths")
+    get_user_dir = getattr(folder_paths, "get_user_directory", None)
+    if get_user_dir is not None:
+        try:
+            return Path(get_user_dir()) / "civitai-identify" / "civitai-identify.sqlite3"
+        except Exception:  # noqa: BLE001 - fall back to the cache dir whatever ComfyUI does
+            pass
+    return _user_cache_dir() / "civitai-identify" / "civitai-identify.sqlite3"
+
+
+def _user_cache_dir() -> Path:
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+        return Path(base)
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
