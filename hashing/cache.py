@@ -8,14 +8,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from .db import connect_db, get_schema_version, set_schema_version
+from .db import connect_db, migrate, transaction
 from .engine import HASH_NAMES, HashResult, hash_file
 from .identity import FileIdentity, file_identity
 
 _log = logging.getLogger(__name__)
 
 COMPONENT = "hash_cache"
-SCHEMA_VERSION = 1
 _COLUMNS = ("sha256", "autov1", "autov2", "autov3", "crc32", "blake3")
 
 _CREATE = """
@@ -30,6 +29,10 @@ CREATE TABLE IF NOT EXISTS hash_cache (
     PRIMARY KEY (dev, ino, size, mtime_ns)
 )"""
 _INDEX = "CREATE INDEX IF NOT EXISTS hash_cache_path ON hash_cache (path)"
+
+# version → steps (hashing/db.py ``migrate``); add a version to change the table.
+MIGRATIONS = {1: (_CREATE, _INDEX)}
+SCHEMA_VERSION = max(MIGRATIONS)
 
 
 def _i64(n: int) -> int:
@@ -53,23 +56,19 @@ class HashCache:
 
     Thread-safe (one connection behind a lock, never held while hashing) and safe with other
     processes (WAL, busy timeout). Rows are replaced when a path gets a new identity.
+    A cache written by a newer pack raises ``SchemaTooNewError`` (a ``sqlite3.DatabaseError``)
+    and is left as it is: two installs of different versions never rebuild each other's cache.
     """
 
     def __init__(self, db_path) -> None:
         self.db_path = os.fspath(db_path)
         self._lock = threading.Lock()
         self._conn = connect_db(self.db_path)
-        with self._lock, self._conn:
-            self._migrate()
-
-    def _migrate(self) -> None:
-        version = get_schema_version(self._conn, COMPONENT)
-        if version != SCHEMA_VERSION:
-            # Only a cache: a table from another version is rebuilt rather than migrated.
-            self._conn.execute("DROP TABLE IF EXISTS hash_cache")
-        self._conn.execute(_CREATE)
-        self._conn.execute(_INDEX)
-        set_schema_version(self._conn, COMPONENT, SCHEMA_VERSION)
+        try:
+            migrate(self._conn, COMPONENT, MIGRATIONS, label="hash cache")
+        except BaseException:
+            self._conn.close()
+            raise
 
     def lookup(self, identity: FileIdentity) -> dict | None:
         """The known hashes of a file with this identity (no "AutoV3" key when it was never
@@ -122,7 +121,7 @@ class HashCache:
         has_autov3 = "AutoV3" in h
         key = _key(result.identity)
         path = _stored_path(result.path)
-        with self._lock, self._conn:
+        with self._lock, transaction(self._conn):
             if not has_autov3:  # keep an AutoV3 computed earlier for the same identity
                 row = self._conn.execute(
                     "SELECT autov3 FROM hash_cache WHERE dev = ? AND ino = ? AND size = ? "
@@ -145,7 +144,7 @@ class HashCache:
 
     def _remember_path(self, identity: FileIdentity, path: str) -> None:
         path = _stored_path(path)
-        with self._lock, self._conn:
+        with self._lock:  # one statement: atomic on its own (autocommit), no write lock held
             self._conn.execute(
                 "UPDATE hash_cache SET path = ? WHERE dev = ? AND ino = ? AND size = ? "
                 "AND mtime_ns = ? AND path != ?",

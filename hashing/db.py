@@ -1,38 +1,71 @@
-"""``connect_db``: the one way the pack opens its SQLite file (hash cache and model store).
+"""The one SQLite module of the pack (the hash cache and the model store share one file).
 
-Also the small shared ``schema_version(component, version)`` table through which each room
-versions its own tables.
+- ``connect_db``: open a database (WAL or another journal mode, busy timeout, quick check,
+  a corrupt file moved aside). It is the only place in the pack that calls
+  ``sqlite3.connect`` (tests/test_layout.py checks).
+- ``ThreadConnections``: one connection per thread to the same file.
+- ``transaction``: the one explicit ``BEGIN IMMEDIATE`` … ``COMMIT``; nesting raises.
+- ``migrate``: the one migration runner over the one ``schema_version(component, version)``
+  table. A database written by a newer pack is refused (``SchemaTooNewError``), never dropped.
+
+Connections are opened in autocommit mode (``isolation_level=None``): Python never opens a
+transaction behind the caller's back, so every write that must be atomic goes through
+``transaction``. See docs/internals.md ("The store").
 """
 
 import logging
 import os
 import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 _log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
+JOURNAL_MODES = ("WAL", "DELETE", "TRUNCATE", "PERSIST")
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
+
+# A migration step: SQL text, or a function of the connection (for data moves) — run in order.
+Step = str | Callable[[sqlite3.Connection], None]
 
 
 class _FailedCheck(sqlite3.DatabaseError):
     """``PRAGMA quick_check`` did not answer "ok"."""
 
 
-def connect_db(path, *, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
+class SchemaTooNewError(sqlite3.DatabaseError):
+    """The database holds tables written by a newer version of the pack; nothing was changed."""
+
+
+class NestedTransactionError(RuntimeError):
+    """``transaction()`` was entered on a connection already inside a transaction."""
+
+
+def connect_db(
+    path, *, timeout: float = BUSY_TIMEOUT_S, journal_mode: str = "WAL"
+) -> sqlite3.Connection:
     """Open (creating parent directories and the file) the database at ``path``.
 
-    WAL journal, a busy timeout of ``timeout`` seconds (other processes may write), foreign
-    keys on, ``check_same_thread=False`` (callers serialize their own use of a connection).
-    A file that is not a database or fails ``PRAGMA quick_check`` is moved aside to
-    ``<path>.corrupt-<UTC timestamp>`` (with its -wal/-shm), a warning is logged and a
-    fresh database is created. A locked database is waited for, never moved aside.
+    ``journal_mode`` one of ``JOURNAL_MODES`` (WAL by default; a rollback journal for
+    filesystems where WAL's shared memory does not work), a busy timeout of ``timeout``
+    seconds (other processes may write), foreign keys on, autocommit (see ``transaction``),
+    ``check_same_thread=False`` (callers serialize their own use of a connection, or use
+    ``ThreadConnections``). A file that is not a database or fails ``PRAGMA quick_check`` is
+    moved aside to ``<path>.corrupt-<UTC timestamp>`` (with its -wal/-shm), a warning is
+    logged and a fresh database is created. A locked database is waited for, never moved.
     """
+    mode = journal_mode.upper()
+    if mode not in JOURNAL_MODES:
+        raise ValueError(
+            f"journal_mode must be one of {', '.join(JOURNAL_MODES)}, not {journal_mode!r}"
+        )
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     try:
-        return _open_checked(path, timeout)
+        return _open_checked(path, timeout, mode)
     except sqlite3.DatabaseError as exc:
         if not _is_corruption(exc):
             raise
@@ -43,25 +76,24 @@ def connect_db(path, *, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
             exc,
             moved,
         )
-    return _open_checked(path, timeout)
+    return _open_checked(path, timeout, mode)
 
 
-def _open_checked(path: str, timeout: float) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False)
+def _open_checked(path: str, timeout: float, mode: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False, isolation_level=None)
     try:
-        # busy_timeout first, so switching to WAL waits for another opener.
+        # busy_timeout first, so switching the journal mode waits for another opener.
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA journal_mode = {mode}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         result = conn.execute("PRAGMA quick_check").fetchone()
         if not result or result[0] != "ok":
             raise _FailedCheck(f"quick_check: {result[0] if result else 'no answer'}")
-        with conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version "
-                "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-            )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
     except BaseException:
         conn.close()
         raise
@@ -94,6 +126,56 @@ def _move_aside(path: str) -> str:
     return target
 
 
+class ThreadConnections:
+    """One connection per thread to the database at ``path`` (``connect_db`` arguments
+    passed through), opened on a thread's first ``get()``; ``close()`` closes them all."""
+
+    def __init__(self, path, **connect_kwargs) -> None:
+        self.path = os.fspath(path)
+        self._kwargs = connect_kwargs
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+
+    def get(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect_db(self.path, **self._kwargs)
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """An explicit ``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back on any exception).
+
+    Explicit because implicit transactions do not cover DDL, and IMMEDIATE takes the write
+    lock up front so a concurrent writer waits (busy timeout) instead of failing late.
+    Entering it while ``conn`` is already in a transaction raises ``NestedTransactionError``
+    (committing the outer one early would break its atomicity).
+    """
+    if conn.in_transaction:
+        raise NestedTransactionError(
+            "A database transaction was started inside another one on the same connection."
+        )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    conn.commit()
+
+
 def get_schema_version(conn: sqlite3.Connection, component: str) -> int | None:
     """The version recorded for ``component`` (e.g. "hash_cache"), None if never set."""
     row = conn.execute(
@@ -109,3 +191,61 @@ def set_schema_version(conn: sqlite3.Connection, component: str, version: int) -
         "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
         (component, version),
     )
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    component: str,
+    migrations: Mapping[int, Sequence[Step]],
+    *,
+    label: str | None = None,
+) -> int:
+    """Bring ``component``'s tables to the highest version in ``migrations`` and return it.
+
+    ``migrations`` maps version → the steps that bring the previous version to it (versions
+    1, 2, … with no gaps; add a new number to change a table, never edit an old one). Each
+    version runs in its own transaction with its ``schema_version`` row, so a crash leaves
+    the previous version intact. A recorded version above the highest known raises
+    ``SchemaTooNewError`` before anything is changed. ``label`` names the component in that
+    sentence (e.g. "model store").
+    """
+    latest = max(migrations, default=0)
+    if sorted(migrations) != list(range(1, latest + 1)):
+        raise ValueError(f"{component} migrations must be numbered 1..n without gaps")
+    current = get_schema_version(conn, component) or 0
+    if current > latest:
+        what = label or component.replace("_", " ")
+        raise SchemaTooNewError(
+            f"The {what} in {_db_file(conn)} was written by a newer version of CivitAI "
+            f"Identify (schema {current}; this version knows up to {latest}); it was left "
+            "untouched. Update the pack, or point CIVITAI_IDENTIFY_DB at another file."
+        )
+    for version in range(current + 1, latest + 1):
+        with transaction(conn):
+            for step in migrations[version]:
+                if callable(step):
+                    step(conn)
+                else:
+                    conn.execute(step)
+            set_schema_version(conn, component, version)
+    return latest
+
+
+def _db_file(conn: sqlite3.Connection) -> str:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return (row[2] if row and row[2] else None) or "the database"
+
+
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "JOURNAL_MODES",
+    "NestedTransactionError",
+    "SchemaTooNewError",
+    "Step",
+    "ThreadConnections",
+    "connect_db",
+    "get_schema_version",
+    "migrate",
+    "set_schema_version",
+    "transaction",
+]

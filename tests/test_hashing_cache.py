@@ -230,6 +230,8 @@ def test_database_trouble_during_a_scan_degrades_to_hashing(cache, model, caplog
     first = cache.get_or_hash(model)
 
     class Broken:
+        in_transaction = False
+
         def execute(self, *a):
             raise sqlite3.DatabaseError("database disk image is malformed")
 

@@ -91,12 +91,155 @@ def test_hash_cache_version_is_recorded(tmp_path):
     hashing.HashCache(path).close()
     conn = hashing.connect_db(path)
     assert db.get_schema_version(conn, "hash_cache") == 1
-    with conn:  # an unknown version: the cache table is rebuilt, other tables untouched
-        db.set_schema_version(conn, "hash_cache", 99)
-        db.set_schema_version(conn, "model_store", 7)
     conn.close()
+
+
+def test_nested_transaction_raises_and_keeps_the_outer_one_atomic(db, tmp_path):
+    conn = db.connect_db(tmp_path / "x.sqlite")
+    conn.execute("CREATE TABLE t (a INTEGER)")
+    with pytest.raises(db.NestedTransactionError, match="inside another"):
+        with db.transaction(conn):
+            conn.execute("INSERT INTO t VALUES (1)")
+            with db.transaction(conn):
+                conn.execute("INSERT INTO t VALUES (2)")
+    # The outer transaction was rolled back as a whole, not committed half-way.
+    assert conn.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
+    assert not conn.in_transaction
+    with db.transaction(conn):
+        conn.execute("INSERT INTO t VALUES (3)")
+    assert conn.execute("SELECT a FROM t").fetchall() == [(3,)]
+    conn.close()
+
+
+def test_connections_are_autocommit_so_only_transaction_opens_one(db, tmp_path):
+    conn = db.connect_db(tmp_path / "x.sqlite")
+    conn.execute("CREATE TABLE t (a INTEGER)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    assert not conn.in_transaction  # Python opened no implicit transaction
+    conn.close()
+
+
+def test_migrate_runs_each_new_version_once_in_order(db, tmp_path):
+    conn = db.connect_db(tmp_path / "x.sqlite")
+    steps = {1: ["CREATE TABLE t (a INTEGER)"]}
+    assert db.migrate(conn, "thing", steps) == 1
+    assert db.migrate(conn, "thing", steps) == 1  # nothing to do the second time
+    seen = []
+    steps[2] = ["ALTER TABLE t ADD COLUMN b TEXT", lambda c: seen.append(c.in_transaction)]
+    assert db.migrate(conn, "thing", steps) == 2
+    assert seen == [True]  # a function step runs inside the version's transaction
+    assert [r[1] for r in conn.execute("PRAGMA table_info(t)")] == ["a", "b"]
+    assert db.get_schema_version(conn, "thing") == 2
+    with pytest.raises(ValueError, match="without gaps"):
+        db.migrate(conn, "other", {1: [], 3: []})
+    conn.close()
+
+
+def test_a_failed_migration_leaves_the_previous_version(db, tmp_path):
+    conn = db.connect_db(tmp_path / "x.sqlite")
+    db.migrate(conn, "thing", {1: ["CREATE TABLE t (a INTEGER)"]})
+    with pytest.raises(sqlite3.OperationalError):
+        db.migrate(conn, "thing", {1: [], 2: ["ALTER TABLE t ADD COLUMN b", "SELECT nope"]})
+    assert db.get_schema_version(conn, "thing") == 1
+    assert [r[1] for r in conn.execute("PRAGMA table_info(t)")] == ["a"]
+    conn.close()
+
+
+def test_journal_mode_and_busy_timeout_are_parameters(db, tmp_path):
+    conn = db.connect_db(tmp_path / "x.sqlite", timeout=2.5, journal_mode="delete")
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert conn.execute("PRAGMA busy_timeout").fetchone() == (2500,)
+    conn.close()
+    with pytest.raises(ValueError, match="journal_mode"):
+        db.connect_db(tmp_path / "y.sqlite", journal_mode="memory")
+
+
+def test_a_connection_per_thread(db, tmp_path):
+    import threading
+
+    conns = db.ThreadConnections(tmp_path / "x.sqlite", timeout=5)
+    mine = conns.get()
+    assert conns.get() is mine
+    other = []
+    t = threading.Thread(target=lambda: other.append(conns.get()))
+    t.start()
+    t.join()
+    assert other[0] is not mine
+    assert other[0].execute("PRAGMA busy_timeout").fetchone() == (5000,)
+    conns.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        mine.execute("SELECT 1")
+
+
+def _bump(path, component, version):
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE schema_version SET version = ? WHERE component = ?", (version, component))
+    conn.commit()
+    conn.close()
+
+
+def _rows(path, table):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(f"SELECT * FROM {table}").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_newer_schema_is_refused_by_both_users_and_loses_nothing(tmp_path):
+    hashing = pack_module("hashing")
+    store_mod = pack_module("nodes.store")
+    path = tmp_path / "shared.sqlite3"
+    model = tmp_path / "m.bin"
+    model.write_bytes(b"hello world")
+    with hashing.HashCache(path) as cache:
+        cache.get_or_hash(model)
+    store = store_mod.ModelStore(path)
+    store.save_files([store_mod.FileUpdate(str(model), "loras", "m.bin", (1, 2, 11, 3))])
+    store.close()
+    cached, files = _rows(path, "hash_cache"), _rows(path, "files")
+    assert len(cached) == 1 and len(files) == 1
+
+    for component, user in (
+        ("hash_cache", hashing.HashCache),
+        ("model_store", store_mod.ModelStore),
+    ):
+        _bump(path, component, 99)
+        with pytest.raises(hashing.SchemaTooNewError) as refused:
+            user(path)
+        sentence = str(refused.value)
+        assert "newer version of CivitAI Identify" in sentence and str(path) in sentence
+        assert "schema 99" in sentence
+        # Refused, not rebuilt: every row of both users is still there, versions unchanged.
+        assert _rows(path, "hash_cache") == cached and _rows(path, "files") == files
+        conn = sqlite3.connect(path)
+        assert conn.execute(
+            "SELECT version FROM schema_version WHERE component = ?", (component,)
+        ).fetchone() == (99,)
+        conn.close()
+        _bump(path, component, 1)
+
+
+def test_hash_command_hashes_without_a_newer_cache_and_leaves_it(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from packload import PACK_DIR
+
+    hashing = pack_module("hashing")
+    path = tmp_path / "shared.sqlite3"
+    model = tmp_path / "m.bin"
+    model.write_bytes(b"hello world")
     hashing.HashCache(path).close()
-    conn = hashing.connect_db(path)
-    assert db.get_schema_version(conn, "hash_cache") == 1
-    assert db.get_schema_version(conn, "model_store") == 7
-    conn.close()
+    _bump(path, "hash_cache", 99)
+    run = subprocess.run(
+        [sys.executable, str(PACK_DIR), "hash", "--db", str(path), str(model)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["CRC32"] == "85114A0D"
+    assert "newer version of CivitAI Identify" in run.stderr
+    assert _rows(path, "hash_cache") == []  # nothing written into the newer cache either

@@ -136,3 +136,14 @@ def test_source_files_stay_small():
             if lines > 400:
                 big.append(f"{path.relative_to(PACK_DIR)} ({lines} lines)")
     assert big == []
+
+
+def test_one_place_opens_sqlite():
+    # hashing/db.py's connect_db is the one door to SQLite (WAL, busy timeout, quick check,
+    # autocommit so that only transaction() opens transactions).
+    callers = sorted(
+        str(path.relative_to(PACK_DIR))
+        for path in _pack_sources()
+        if "sqlite3.connect(" in path.read_text(encoding="utf-8")
+    )
+    assert callers == ["hashing/db.py"]

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ...hashing import connect_db
+from ...hashing import connect_db, transaction
 from .records import (
     RECORD_COLUMNS,
     RECORD_FROM,
@@ -22,7 +22,7 @@ from .records import (
     search_text,
     utc_now,
 )
-from .schema import migrate, transaction
+from .schema import migrate
 
 _log = logging.getLogger(__name__)
 
@@ -95,7 +95,11 @@ class ModelStore:
         )
         self._conn = connect_db(self.db_path)
         self._conn.create_function("py_lower", 1, _lower, deterministic=True)
-        migrate(self._conn)
+        try:
+            migrate(self._conn)
+        except BaseException:
+            self._conn.close()
+            raise
 
     def close(self) -> None:
         self._conn.close()

@@ -1,23 +1,22 @@
-"""The model store's tables and their migrations.
+"""The model store's tables: only their migration steps (the runner is hashing/db.py).
 
 The store shares its SQLite file with the hash cache (hashing/ owns its own tables); this
-module owns ``files`` and ``lookups``. Its version is the row ``component = 'model_store'``
-of the shared ``schema_version(component, version)`` table (created by hashing's
-``connect_db``; created here too so the store never depends on the order of opening).
-A migration is a list of statements run in one transaction; the version only moves forward.
-A database written by a newer pack (higher version) is refused with a clear error rather
-than guessed at.
+module owns ``files`` and ``lookups``, versioned as ``component = 'model_store'`` in the one
+``schema_version`` table. To change a table add version N+1 to ``MIGRATIONS`` (e.g.
+``["ALTER TABLE files ADD COLUMN detected TEXT"]``), never edit an old version; a database
+written by a newer pack is refused (``SchemaTooNewError``) and left untouched.
+See docs/internals.md ("The store").
 """
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-SCHEMA_VERSION = 1
+from ...hashing import SchemaTooNewError, Step
+from ...hashing import migrate as run_migrations
+
 COMPONENT = "model_store"
 
-# version → statements that bring the previous version to this one
-MIGRATIONS: dict[int, list[str]] = {
+# version → steps that bring the previous version to this one (SQL text or a function)
+MIGRATIONS: dict[int, list[Step]] = {
     1: [
         """CREATE TABLE IF NOT EXISTS files (
             path TEXT PRIMARY KEY,
@@ -52,55 +51,12 @@ MIGRATIONS: dict[int, list[str]] = {
         )""",
     ],
 }
+SCHEMA_VERSION = max(MIGRATIONS)
 
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """An explicit ``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back on any exception).
-
-    Explicit because Python's implicit transactions do not cover DDL, and IMMEDIATE takes the
-    write lock up front so a concurrent writer waits (busy timeout) instead of failing late.
-    """
-    if conn.in_transaction:
-        conn.commit()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
-
-
-class StoreSchemaError(RuntimeError):
-    """The database was written by a newer version of the pack."""
+# The store's name for the shared error (kept so callers can say what they catch).
+StoreSchemaError = SchemaTooNewError
 
 
 def migrate(conn: sqlite3.Connection) -> int:
     """Create or upgrade the store's tables; return the schema version now in place."""
-    with transaction(conn):
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version "
-            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
-    row = conn.execute(
-        "SELECT version FROM schema_version WHERE component = ?", (COMPONENT,)
-    ).fetchone()
-    current = int(row[0]) if row else 0
-    if current > SCHEMA_VERSION:
-        raise StoreSchemaError(
-            f"The model store was written by a newer CivitAI Identify (schema {current}, this "
-            f"version knows {SCHEMA_VERSION}). Update the pack or use another database file."
-        )
-    for version in range(current + 1, SCHEMA_VERSION + 1):
-        with transaction(
-            conn
-        ):  # one transaction per step: a crash leaves the previous version intact
-            for statement in MIGRATIONS[version]:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_version (component, version) VALUES (?, ?) "
-                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-                (COMPONENT, version),
-            )
-    return SCHEMA_VERSION
+    return run_migrations(conn, COMPONENT, MIGRATIONS, label="model store")
