@@ -44,6 +44,11 @@ PREFIX = "/civitai-identify"
 _RAW_ESCAPE = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
 
 
+# GET models' parameters (the rest are ignored, as before); FILTER_PARAMS also for facets
+FILTER_PARAMS = ("q", "category", "status", "base_model")
+LIST_PARAMS = (*FILTER_PARAMS, "view", "limit", "offset", "cursor", "sort")
+
+
 class Routes:
     """The handlers; ``add_routes(routes, prefix)`` registers them on a RouteTableDef."""
 
@@ -60,6 +65,7 @@ class Routes:
     def add_routes(self, routes: web.RouteTableDef, prefix: str = PREFIX) -> None:
         routes.get(f"{prefix}/status")(self.status)
         routes.get(f"{prefix}/models")(self.list_models)
+        routes.get(f"{prefix}/facets")(self.facets)
         routes.get(prefix + "/models/{folder}/{name:.*}")(self.get_model)
         routes.post(f"{prefix}/identify")(self.identify)
         routes.get(f"{prefix}/scan")(self.get_scan)
@@ -70,15 +76,18 @@ class Routes:
         return await _answer(self.service.call(self.service.status))
 
     async def list_models(self, request):
-        q = request.query
-        filters = {k: q.get(k) or None for k in ("q", "category", "status", "base_model")}
-        filters["view"] = q.get("view") or "full"  # "brief": civitai_info trimmed for lists
+        filters = {k: v for k, v in request.query.items() if k in LIST_PARAMS}
+        filters["view"] = filters.get("view") or "full"  # "brief": civitai_info trimmed
         result = await _answer(self.service.call(self.service.list_models, **filters), raw=True)
         if isinstance(result, web.Response):
             return result
         # 10,000 records are ~10 MB of JSON: encode them off the server loop too.
         body = await asyncio.to_thread(json.dumps, result)
         return web.Response(text=body, content_type="application/json")
+
+    async def facets(self, request):
+        filters = {k: v for k, v in request.query.items() if k in FILTER_PARAMS}
+        return await _answer(self.service.call(self.service.facets, **filters))
 
     async def get_model(self, request):
         raw = request.raw_path.split("?", 1)[0]
@@ -165,11 +174,12 @@ async def _json_body(request):
 
 async def _answer(coro, raw=False):
     """Await a service call and map its errors to JSON answers."""
+    from ..store import BadQuery
     from .service import IdentifyFailed, ServiceUnavailable
 
     try:
         result = await coro
-    except (BadName, BadView) as exc:
+    except (BadName, BadView, BadQuery) as exc:
         return _error(400, str(exc))
     except ModelNotFound as exc:
         return _error(404, str(exc))

@@ -152,28 +152,53 @@ class Service:
         }
 
     async def list_models(
-        self, q=None, category=None, status=None, base_model=None, view="full"
+        self, q=None, category=None, status=None, base_model=None, view="full", **paging
     ) -> dict:
-        """All matching records. Loading 10,000 of them takes about half a second, so it
-        happens in a worker thread on its own connection (WAL lets it read while the loop's
-        connection writes): routes must keep answering in < 100 ms during a scan.
-        ``view="brief"`` trims ``civitai_info`` (record_views.py); another value raises
-        ``BadView``."""
-        view = check_view(view)
-        await self._ready()
-        filters = {"q": q, "category": category, "status": status, "base_model": base_model}
-        return await asyncio.to_thread(self._list_models_off_loop, filters, view)
+        """Matching records, read in a worker thread on its own connection (WAL lets it read
+        while the loop's connection writes): routes keep answering during a scan.
 
-    def _list_models_off_loop(self, filters, view="full") -> dict:
+        Without ``limit``/``cursor`` in ``paging``: every record (the old answer,
+        ``{"models", "total"}``). With them: one page, ``{"models", "total", "next"}``
+        (``limit``, ``offset``, ``cursor``, ``sort``: nodes/store/query.py; strings as they
+        come in a URL). ``view="brief"`` trims ``civitai_info`` (record_views.py). Bad
+        values raise ``BadView``/``BadQuery`` with a sentence."""
+        from ..store import Query
+
+        view = check_view(view)
+        params = {"q": q, "category": category, "status": status, "base_model": base_model}
+        query = Query.parse({**params, **paging})
+        await self._ready()
+        return await asyncio.to_thread(self._list_models_off_loop, query, params, view)
+
+    async def facets(self, **params) -> dict:
+        """Counts per category, base model and status for ``params``' filters (query.py)."""
+        from ..store import Query
+
+        query = Query.parse(params, paged=False)
+        await self._ready()
+        return await asyncio.to_thread(self._read, lambda store: store.facets(query))
+
+    def _read(self, fn):
+        """``fn(store)`` on the reader connection (call it in a worker thread)."""
         from ..store import ModelStore
 
         with self._reader_lock:
             if self._reader is None:
                 self._reader = ModelStore(self._db_path)
-            models = self._reader.list_records(**filters)
+            return fn(self._reader)
+
+    def _list_models_off_loop(self, query, filters, view="full") -> dict:
         shape = brief_record if view == "brief" else None
+        if query.limit is None:
+            models = self._read(lambda store: store.list_records(**filters))
+            total, nxt = len(models), None
+        else:
+            models, nxt = self._read(lambda store: store.page(query))
+            total = self._read(lambda store: store.total(query))
         public = [self._public(shape(m) if shape else m) for m in models]
-        return {"models": public, "total": len(models)}
+        if query.limit is None:
+            return {"models": public, "total": total}
+        return {"models": public, "total": total, "next": nxt}
 
     async def get_model(self, folder, name) -> dict:
         """The stored record, or a ``not_checked`` stub for a file not scanned yet."""

@@ -2,12 +2,23 @@
 
 from ..lazy import lazy_surface
 
-__all__ = ["STATUSES", "FileUpdate", "ModelStore", "default_db_path", "iso", "utc_now"]
+__all__ = [
+    "STATUSES",
+    "BadQuery",
+    "FileUpdate",
+    "ModelStore",
+    "Query",
+    "default_db_path",
+    "iso",
+    "utc_now",
+]
 
 __getattr__ = lazy_surface(
     __name__,
     {
         "STATUSES": "model_store",
+        "BadQuery": "query",
+        "Query": "query",
         "FileUpdate": "model_store",
         "ModelStore": "model_store",
         "default_db_path": "location",

@@ -13,15 +13,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ...hashing import connect_db, transaction
-from .records import (
-    RECORD_COLUMNS,
-    RECORD_FROM,
-    iso,
-    like_pattern,
-    row_to_record,
-    search_text,
-    utc_now,
-)
+from .fts import ensure_fts
+from .query import Lister, Query
+from .records import RECORD_COLUMNS, RECORD_FROM, iso, lookup_columns, row_to_record, utc_now
 from .schema import migrate
 
 _log = logging.getLogger(__name__)
@@ -97,6 +91,7 @@ class ModelStore:
         self._conn.create_function("py_lower", 1, _lower, deterministic=True)
         try:
             migrate(self._conn)
+            self.lister = Lister(self._conn, fts=ensure_fts(self._conn))
         except BaseException:
             self._conn.close()
             raise
@@ -218,7 +213,7 @@ class ModelStore:
         retry = iso(now + self.unknown_retry_days * 86400) if status == "unknown" else None
         if status == "identified" and civitai_info is not None:
             matched_by = matched_by or civitai_info.get("matched_by")
-        base_model = (civitai_info or {}).get("base_model")
+        columns = lookup_columns(civitai_info)
         info_json = json.dumps(civitai_info) if civitai_info is not None else None
         with transaction(self._conn):
             row = self._conn.execute(
@@ -235,13 +230,16 @@ class ModelStore:
             else:
                 self._conn.execute(
                     "INSERT INTO lookups (sha256, status, civitai_info, error, error_kind, "
-                    "checked_at, retry_after, matched_by, attempts, base_model, search_text) "
-                    "VALUES (?,?,?,?,?,?,?,?,1,?,?) ON CONFLICT(sha256) DO UPDATE SET "
+                    "checked_at, retry_after, matched_by, attempts, base_model, search_text, "
+                    "model_name, title, downloads) "
+                    "VALUES (?,?,?,?,?,?,?,?,1,?,?,?,?,?) ON CONFLICT(sha256) DO UPDATE SET "
                     "status=excluded.status, civitai_info=excluded.civitai_info, "
                     "error=excluded.error, error_kind=excluded.error_kind, "
                     "checked_at=excluded.checked_at, retry_after=excluded.retry_after, "
                     "matched_by=excluded.matched_by, attempts=lookups.attempts + 1, "
-                    "base_model=excluded.base_model, search_text=excluded.search_text",
+                    "base_model=excluded.base_model, search_text=excluded.search_text, "
+                    "model_name=excluded.model_name, title=excluded.title, "
+                    "downloads=excluded.downloads",
                     (
                         sha256,
                         status,
@@ -251,8 +249,11 @@ class ModelStore:
                         iso(now),
                         retry,
                         matched_by,
-                        base_model,
-                        search_text(civitai_info),
+                        columns["base_model"],
+                        columns["search_text"],
+                        columns["model_name"],
+                        columns["title"],
+                        columns["downloads"],
                     ),
                 )
             self._conn.execute("UPDATE files SET pending = 0 WHERE sha256 = ?", (sha256,))
@@ -267,31 +268,25 @@ class ModelStore:
         include_path=False,
         include_missing=False,
     ) -> list[dict]:
-        """Records sorted by folder then name. ``q`` matches (case-insensitively) the file
-        name, model name, version name, tags and trigger words; the other filters are exact
-        (``category`` is the folder name, ``base_model`` CivitAI's string)."""
-        where, params = [], []
-        if not include_missing:
-            where.append("f.missing = 0")
-        if q:
-            where.append(
-                "(py_lower(f.name) LIKE ? ESCAPE '\\' OR l.search_text LIKE ? ESCAPE '\\')"
-            )
-            params += [like_pattern(q)] * 2
-        if category:
-            where.append("f.folder = ?")
-            params.append(category)
-        if base_model:
-            where.append("l.base_model = ? AND l.status = 'identified'")
-            params.append(base_model)
-        sql = f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        if status:
-            sql = f"SELECT * FROM ({sql}) WHERE status = ?"
-            params.append(status)
-        rows = self._conn.execute(sql + " ORDER BY folder, name", params)
-        return [row_to_record(r, include_path) for r in rows]
+        """Every matching record sorted by folder then name (query.py: ``q`` is words that
+        must all occur in the file name, model/version name, tags or trigger words,
+        case-insensitively; the other filters are exact, ``category`` is the folder name,
+        ``base_model`` CivitAI's string)."""
+        filters = {"category": category, "status": status, "base_model": base_model}
+        query = Query(q=q, filters=filters, include_missing=include_missing)
+        return self.page(query, include_path)[0]
+
+    def page(self, query: Query, include_path: bool = False) -> tuple[list[dict], str | None]:
+        """One page of records for ``query`` and the cursor of the next (None: last page)."""
+        rows, nxt = self.lister.rows(query)
+        return [row_to_record(r, include_path) for r in rows], nxt
+
+    def total(self, query: Query) -> int:
+        return self.lister.total(query)
+
+    def facets(self, query: Query) -> dict:
+        """Counts per category, base model and status for the filter menus (query.py)."""
+        return self.lister.facets(query)
 
     def get_record(self, folder: str, name: str, include_path: bool = False) -> dict | None:
         row = self._conn.execute(

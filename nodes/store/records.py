@@ -10,15 +10,16 @@ HASH_KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
 # The SELECT every record query uses; ``status`` is computed here so filters and counts agree.
 # A file problem (unreadable, truncated safetensors) shows as error unless CivitAI still
 # recognised the file's SHA256.
-RECORD_COLUMNS = """
-    f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, l.checked_at, l.civitai_info,
-    CASE
+STATUS_SQL = """CASE
         WHEN f.pending = 1 THEN 'pending'
         WHEN l.status = 'identified' THEN 'identified'
         WHEN f.file_error IS NOT NULL THEN 'error'
         WHEN l.status IS NOT NULL THEN l.status
         ELSE 'not_checked'
-    END AS status,
+    END"""
+RECORD_COLUMNS = f"""
+    f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, l.checked_at, l.civitai_info,
+    {STATUS_SQL} AS status,
     COALESCE(f.file_error, CASE WHEN l.status = 'error' THEN l.error END) AS error
 """
 RECORD_FROM = "files AS f LEFT JOIN lookups AS l ON l.sha256 = f.sha256"
@@ -49,6 +50,21 @@ def search_text(info: dict | None) -> str | None:
     parts = [info.get("model_name"), info.get("version_name")]
     parts += list(info.get("tags") or []) + list(info.get("trained_words") or [])
     return "\n".join(str(p) for p in parts if p).lower()
+
+
+def lookup_columns(info: dict | None) -> dict:
+    """The lookup's columns the listing sorts and filters on, taken from its info."""
+    info = info or {}
+    model, version = info.get("model_name"), info.get("version_name")
+    title = (f"{model} \u2014 {version}" if version else model) if model else None
+    downloads = (info.get("stats") or {}).get("download_count")
+    return {
+        "base_model": info.get("base_model"),
+        "search_text": search_text(info),
+        "model_name": model,
+        "title": title.lower() if title else None,
+        "downloads": downloads if isinstance(downloads, (int, float)) else None,
+    }
 
 
 def row_to_record(row, include_path: bool = False) -> dict:

@@ -50,6 +50,30 @@ MIGRATIONS: dict[int, list[Step]] = {
             search_text TEXT
         )""",
     ],
+    # 2: the listing sorts and filters in SQLite (nodes/store/query.py): the file's base
+    # name for the title sort (a generated column, so every writer keeps it right), the
+    # lookup's model name, title and downloads, and the indexes the pages walk.
+    2: [
+        "ALTER TABLE files ADD COLUMN sort_name TEXT GENERATED ALWAYS AS "
+        "(lower(replace(name, rtrim(name, replace(name, '/', '')), ''))) VIRTUAL",
+        "ALTER TABLE lookups ADD COLUMN model_name TEXT",
+        "ALTER TABLE lookups ADD COLUMN title TEXT",
+        "ALTER TABLE lookups ADD COLUMN downloads INTEGER",
+        """UPDATE lookups SET
+            model_name = json_extract(civitai_info, '$.model_name'),
+            title = lower(CASE
+                WHEN json_extract(civitai_info, '$.version_name') IS NOT NULL
+                THEN json_extract(civitai_info, '$.model_name') || ' \u2014 '
+                     || json_extract(civitai_info, '$.version_name')
+                ELSE json_extract(civitai_info, '$.model_name') END),
+            downloads = json_extract(civitai_info, '$.stats.download_count')
+            WHERE civitai_info IS NOT NULL AND json_valid(civitai_info)""",
+        "CREATE INDEX IF NOT EXISTS files_missing_sort_name ON files(missing, sort_name)",
+        "CREATE INDEX IF NOT EXISTS files_missing_mtime ON files(missing, mtime_ns)",
+        "CREATE INDEX IF NOT EXISTS files_missing_size ON files(missing, size)",
+        "CREATE INDEX IF NOT EXISTS files_missing_folder_name ON files(missing, folder, name)",
+        "CREATE INDEX IF NOT EXISTS lookups_base_model ON lookups(base_model)",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -1,0 +1,223 @@
+"""The store answers the panel's questions in SQLite: one page of records, sorted and
+filtered, its total and a cursor for the next page; the counts for the filter menus.
+
+Contract (docs/internals.md "Paged listing"):
+
+- ``Query`` holds the filters (``q``, ``category``, ``status``, ``base_model`` and any
+  column registered in ``FILTERS``), ``sort`` (a key of ``SORTS``, ``-`` prefix for
+  descending), ``limit`` (1..``MAX_LIMIT``), ``offset`` and ``cursor``.
+- ``q``: every whitespace-separated word must occur, case-insensitively, in the file name
+  or the lookup's search text (model/version names, tags, trigger words) - like the panel's
+  own search. A word of 3+ characters goes through the trigram FTS5 index when the SQLite
+  has FTS5 (``fts.py``); shorter words, and every word without FTS5, use LIKE. Both give
+  the same rows (tests/test_store_query.py proves it).
+- A cursor is keyset paging: the sort key values and the file's rowid of the last row of a
+  page. A record inserted, changed or removed elsewhere never makes a page repeat or skip
+  a record that did not change. It carries no path (nothing absolute leaves the service).
+- Facets: for each facet, the counts of its values under all the OTHER active filters
+  (selecting a category still shows the other categories' counts), one grouped query.
+  Other layers add a facet/filter (i13's ``kind``, i14's ``update``) by adding its SQL
+  expression to ``FILTERS`` (and its name to ``FACETS``).
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+
+from .records import RECORD_COLUMNS, RECORD_FROM, STATUS_SQL, like_pattern
+
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 1000
+
+# filter name -> the SQL expression its value is compared with (exact match)
+FILTERS: dict[str, str] = {
+    "category": "f.folder",
+    "status": STATUS_SQL,
+    "base_model": f"CASE WHEN {STATUS_SQL} = 'identified' THEN l.base_model END",
+}
+FACETS: tuple[str, ...] = ("category", "base_model", "status")
+
+_IDENTIFIED = f"({STATUS_SQL}) = 'identified'"
+# sort name -> the key expressions (all non-NULL, so row-value comparisons hold)
+SORTS: dict[str, tuple[str, ...]] = {
+    "file": ("f.folder", "f.name"),  # folder then relative name: the listing's old order
+    # the title the panel shows: "Model — Version" when identified, else the file's name
+    "name": (f"CASE WHEN {_IDENTIFIED} THEN COALESCE(l.title, f.sort_name) ELSE f.sort_name END",),
+    "date": ("f.mtime_ns",),
+    "size": ("f.size",),
+    "model": (f"CASE WHEN {_IDENTIFIED} AND l.model_name IS NOT NULL THEN 0 ELSE 1 END",
+              f"CASE WHEN {_IDENTIFIED} THEN COALESCE(lower(l.model_name), '') ELSE '' END"),
+    "downloads": (f"CASE WHEN {_IDENTIFIED} THEN COALESCE(l.downloads, -1) ELSE -1 END",),
+}  # fmt: skip
+
+
+class BadQuery(ValueError):
+    """A listing parameter is wrong; the message is a sentence for the client (HTTP 400)."""
+
+
+@dataclass
+class Query:
+    q: str | None = None
+    filters: dict | None = None  # name -> value, names from FILTERS
+    sort: str = "file"
+    limit: int | None = None  # None: every record (the old answer)
+    offset: int = 0
+    cursor: str | None = None
+    include_missing: bool = False
+
+    @classmethod
+    def parse(cls, params: dict, *, paged: bool | None = None) -> "Query":
+        """From request parameters (strings); raises BadQuery with a sentence."""
+        filters = {k: params[k] for k in FILTERS if params.get(k)}
+        limit = params.get("limit")
+        if paged is None:
+            paged = limit not in (None, "") or bool(params.get("cursor"))
+        query = cls(q=params.get("q") or None, filters=filters,
+                    sort=params.get("sort") or ("name" if paged else "file"),
+                    cursor=params.get("cursor") or None)  # fmt: skip
+        if paged:
+            query.limit = _int(limit, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        query.offset = _int(params.get("offset"), "offset", 0, 0, None)
+        if query.offset and query.cursor:
+            raise BadQuery("Send either offset or cursor, not both.")
+        query.check_sort()
+        return query
+
+    def check_sort(self) -> tuple[tuple[str, ...], bool]:
+        name = self.sort.lstrip("-")
+        if name not in SORTS or self.sort.count("-") > 1:
+            raise BadQuery(f"sort must be one of {', '.join(SORTS)} (a '-' before it sorts "
+                           f"descending), not {self.sort[:40]!r}.")  # fmt: skip
+        return SORTS[name], self.sort.startswith("-")
+
+
+class Lister:
+    """The queries over one store connection (``fts``: the FTS5 tables are in place)."""
+
+    def __init__(self, conn, fts: bool):
+        self.conn, self.fts = conn, fts
+
+    def where(self, query: Query, skip: str | None = None) -> tuple[list[str], list]:
+        """WHERE terms and parameters; ``skip`` leaves one filter out (for its facet)."""
+        where, params = [], []
+        if not query.include_missing:
+            where.append("f.missing = 0")
+        for word in (query.q or "").split():
+            term, args = self._word(word)
+            where.append(term)
+            params += args
+        for name, value in (query.filters or {}).items():
+            if name != skip and value:
+                where.append(f"({FILTERS[name]}) = ?")
+                params.append(value)
+        return where, params
+
+    def _word(self, word: str) -> tuple[str, list]:
+        if self.fts and len(word) >= 3:
+            phrase = '"' + word.replace('"', '""') + '"'
+            return ("(f.rowid IN (SELECT rowid FROM files_fts WHERE files_fts MATCH ?) "
+                    "OR l.rowid IN (SELECT rowid FROM lookups_fts WHERE lookups_fts MATCH ?))",
+                    [phrase, phrase])  # fmt: skip
+        return ("(py_lower(f.name) LIKE ? ESCAPE '\\' OR l.search_text LIKE ? ESCAPE '\\')",
+                [like_pattern(word)] * 2)  # fmt: skip
+
+    def rows(self, query: Query) -> tuple[list, str | None]:
+        """The matching rows (RECORD_COLUMNS) of one page, and the next page's cursor."""
+        keys, desc = query.check_sort()
+        where, params = self.where(query)
+        if query.cursor:
+            values = _decode_cursor(query.cursor, query.sort, len(keys))
+            cols = ", ".join((*keys, "f.rowid"))
+            where.append(f"({cols}) {'<' if desc else '>'} ({', '.join('?' * len(values))})")
+            params += values
+        order = ", ".join(f"k{i}{' DESC' if desc else ''}" for i in range(len(keys) + 1))
+        inner = ", ".join(f"{k} AS k{i}" for i, k in enumerate((*keys, "f.rowid")))
+        sql = f"SELECT {inner} FROM {RECORD_FROM}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {order}"
+        if query.limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [query.limit + 1, query.offset]
+        elif query.offset:
+            sql += " LIMIT -1 OFFSET ?"
+            params.append(query.offset)
+        # Sort narrow rows first, then read the page's (big) columns: the sorter never
+        # carries 100,000 civitai_info blobs.
+        page = f"({sql}) AS page"
+        full = (f"SELECT {RECORD_COLUMNS}, page.* FROM {page} JOIN files AS f "
+                f"ON f.rowid = page.k{len(keys)} LEFT JOIN lookups AS l ON l.sha256 = f.sha256 "
+                f"ORDER BY {order}")  # fmt: skip
+        fetched = self.conn.execute(full, params).fetchall()
+        width = len(fetched[0]) - len(keys) - 1 if fetched else 0
+        nxt = None
+        if query.limit is not None and len(fetched) > query.limit:
+            fetched = fetched[: query.limit]
+            nxt = _encode_cursor(query.sort, list(fetched[-1][width:]))
+        return [r[:width] for r in fetched], nxt
+
+    def total(self, query: Query) -> int:
+        where, params = self.where(query)
+        sql = f"SELECT COUNT(*) FROM {RECORD_FROM}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return self.conn.execute(sql, params).fetchone()[0]
+
+    def facets(self, query: Query) -> dict:
+        """``{facet: [[value, count], …]}`` (sorted by value) and ``total`` for ``query``."""
+        base = Query(q=query.q, include_missing=query.include_missing)
+        where, params = self.where(base)
+        exprs = [FILTERS[name] for name in FACETS]
+        cols = ", ".join(f"({e})" for e in exprs)
+        sql = f"SELECT {cols}, COUNT(*) FROM {RECORD_FROM}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        groups = self.conn.execute(f"{sql} GROUP BY {cols}", params).fetchall()
+        active = {k: v for k, v in (query.filters or {}).items() if v and k in FACETS}
+        index = {name: i for i, name in enumerate(FACETS)}
+
+        def passes(row, skip=None):
+            return all(row[index[k]] == v for k, v in active.items() if k != skip)
+
+        out = {}
+        for name in FACETS:
+            counts: dict = {}
+            for row in groups:
+                value = row[index[name]]
+                if value is not None and passes(row, skip=name):
+                    counts[value] = counts.get(value, 0) + row[-1]
+            out[name] = sorted(([v, n] for v, n in counts.items()), key=lambda e: str(e[0]))
+        out["total"] = sum(row[-1] for row in groups if passes(row))
+        return out
+
+
+def _int(raw, name, default, low, high) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        span = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise BadQuery(f"{name} must be a whole number {span} (got {str(raw)[:40]!r}).")
+    return value
+
+
+def _encode_cursor(sort: str, values: list) -> str:
+    raw = json.dumps([sort, values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str, n_keys: int) -> list:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        got_sort, values = json.loads(raw)
+        ok = (got_sort == sort and isinstance(values, list) and len(values) == n_keys + 1
+              and all(isinstance(v, (str, int, float)) for v in values))  # fmt: skip
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise BadQuery("cursor is not one this listing gave out for this sort; "
+                       "start again without it.")  # fmt: skip
+    return values
