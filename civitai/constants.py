@@ -20,6 +20,8 @@ TRANSIENT_ATTEMPTS = 3
 TRANSIENT_BACKOFF = 2.0
 MAX_BACKOFF = 120.0
 MAX_REDIRECTS = 3
+#: An answer body larger than this is not read to the end (real ones are a few MiB at most).
+MAX_BODY_BYTES = 32 * 1024 * 1024
 
 # Circuit breaker: this many failed batches in a row → the rest is marked error unasked.
 BREAKER_FAILURES = 3

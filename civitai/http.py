@@ -14,6 +14,7 @@ from yarl import URL
 from .config import Settings
 from .constants import (
     MAX_BACKOFF,
+    MAX_BODY_BYTES,
     MAX_REDIRECTS,
     RATE_LIMIT_ATTEMPTS,
     RATE_LIMIT_BACKOFF,
@@ -128,9 +129,11 @@ class HttpCaller:
             async with self._session.request(
                 method, url, json=json, headers=headers, timeout=timeout, allow_redirects=False
             ) as resp:
-                body = await resp.read()
+                body = await _read_capped(resp)
                 extra = {k: resp.headers.get(k, "") for k in ("Retry-After", "Location")}
                 return resp.status, resp.content_type, body.decode("utf-8", "replace"), extra
+        except CivitaiError:
+            raise  # a body past the cap
         except asyncio.TimeoutError as exc:
             log.info("%s → timeout after %.1f s", what, time.monotonic() - started)
             raise CivitaiTimeoutError(
@@ -146,6 +149,28 @@ class HttpCaller:
         if self._session is not None and self._own_session:
             await self._session.close()
         self._session = None
+
+
+async def _read_capped(resp) -> bytes:
+    """The body, or BadResponseError once it passes MAX_BODY_BYTES (never all in memory)."""
+    declared = resp.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise _too_large(resp.status)
+    chunks, total = [], 0
+    async for chunk in resp.content.iter_chunked(1 << 16):
+        total += len(chunk)
+        if total > MAX_BODY_BYTES:
+            raise _too_large(resp.status)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(status: int) -> BadResponseError:
+    return BadResponseError(
+        f"CivitAI sent an answer larger than {MAX_BODY_BYTES // 2**20} MiB (HTTP {status}); "
+        "it was not read.",
+        status=status,
+    )
 
 
 def as_sentence(exc: BaseException) -> str:

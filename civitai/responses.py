@@ -65,13 +65,33 @@ def parse_response(
     )
 
 
+#: Real answers spend far more than 8 characters per ``{`` or ``[``; a denser body is a
+#: memory bomb (an empty list is ~56 bytes of Python objects for 2 characters).
+_CHARS_PER_CONTAINER = 8
+
+
 def _decode(text: str, status: int) -> Any:
+    """The guarded parse of a CivitAI body (its size is capped while it is read, in
+    http.py). The civitai room may not import hashing/, whose safe_json reader guards files;
+    here the body is already in memory, so the density guard runs first and the parser's own
+    ``RecursionError`` (raised by the C scanner, safely, past the recursion limit) and
+    ``MemoryError`` become the same BadResponseError as any malformed JSON."""
+    containers = text.count("{") + text.count("[")
+    if containers > len(text) // _CHARS_PER_CONTAINER + 64:
+        raise BadResponseError(
+            f"CivitAI sent data packed with {containers:,} lists or objects (HTTP {status}); "
+            "it was not read.",
+            status=status,
+        )
     try:
         return json.loads(text)
-    except ValueError as exc:
-        raise BadResponseError(
-            f"CivitAI sent data that is not valid JSON (HTTP {status}).", status=status
-        ) from exc
+    except RecursionError:
+        reason = "nested too deeply to read"
+    except MemoryError:
+        reason = "too large to read into memory"
+    except ValueError:
+        reason = "not valid JSON"
+    raise BadResponseError(f"CivitAI sent data that is {reason} (HTTP {status}).", status=status)
 
 
 def _detail(data: Any) -> str | None:

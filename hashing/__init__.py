@@ -24,6 +24,14 @@ _EXPORTS = {
     "FileReadError": "errors",
     "FileChangedError": "errors",
     "HashCancelledError": "errors",
+    "UntrustedJSONError": "safe_json",
+    "loads_untrusted": "safe_json",
+    "read_json_file": "safe_json",
+    "SafetensorsError": "safetensors",
+    "SafetensorsHeader": "safetensors",
+    "header_problem": "safetensors",
+    "is_safetensors_name": "safetensors",
+    "read_header": "safetensors",
 }
 
 __all__ = list(_EXPORTS)

@@ -8,18 +8,17 @@ GIL on large buffers, so streams in different threads really run in parallel.
 """
 
 import hashlib
-import json
 
 try:  # optional: zlib-ng's SIMD CRC-32 is ~4× zlib's; same values
     from zlib_ng.zlib_ng import crc32 as _crc32
 except ImportError:
     from zlib import crc32 as _crc32
 
+from .safetensors import SafetensorsError, header_length, parse_header
+
 AUTOV1_OFFSET = 0x100000
 AUTOV1_LENGTH = 0x10000
 AUTOV1_MIN_SIZE = 0x200000
-#: A safetensors header of this size or more is not trusted (CivitAI's limit too).
-MAX_HEADER = 16 * 1024 * 1024
 
 
 class Sha256Stream:
@@ -82,37 +81,12 @@ class AutoV1Stream:
         return {"AutoV1": self._h.hexdigest()[:8].upper() if self._exists else None}
 
 
-def parse_header_length(prefix: bytes, size: int) -> int | None:
-    """N from the first 8 bytes of a safetensors file, or None when the file cannot be one
-    (N too large, or 8 + N past the end of the file)."""
-    if len(prefix) < 8:
-        return None
-    n = int.from_bytes(prefix[:8], "little")
-    if n < 2 or n >= MAX_HEADER or 8 + n > size:
-        return None
-    return n
-
-
-def header_is_json_object(header: bytes) -> bool:
-    """True when ``header`` is UTF-8 JSON whose top level is an object.
-
-    A density guard runs first: real tensor entries need ≥ 40 bytes for their three
-    containers, so a header packed with far more ``{``/``[`` than that is refused before
-    ``json.loads`` could turn 16 MiB of ``[]`` into gigabytes of Python objects.
-    """
-    if header.count(b"{") + header.count(b"[") > len(header) // 12 + 64:
-        return False
-    try:
-        return isinstance(json.loads(header.decode("utf-8")), dict)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return False
-
-
 class AutoV3Stream:
     """sha256 of a safetensors file's tensor data (after 8 + N), first 12 hex digits.
 
-    Parses the header from the same blocks as they pass (buffering at most 16 MiB); gives
-    None, never an exception, for anything that is not a valid safetensors file.
+    Parses the header from the same blocks as they pass (buffering at most 16 MiB) with the
+    one header reader (hashing/safetensors.py); gives None, never an exception, for a file
+    whose header is not a JSON object (tensor entries are not checked: CivitAI does not).
     """
 
     def __init__(self, size: int) -> None:
@@ -131,15 +105,18 @@ class AutoV3Stream:
             if offset < need:
                 self._head += view[: min(need, end) - offset]
             if self._data_start is None and len(self._head) >= 8:
-                n = parse_header_length(self._head, self._size)
-                if n is None:
+                try:
+                    n = header_length(self._head, self._size)
+                except SafetensorsError:
                     return self._invalidate()
                 self._data_start = 8 + n
                 if end > 8:
                     self._head += view[8 - offset : min(self._data_start, end) - offset]
             if self._data_start is None or len(self._head) < self._data_start:
                 return None
-            if not header_is_json_object(bytes(self._head[8:])):
+            try:
+                parse_header(bytes(self._head[8:]))
+            except SafetensorsError:
                 return self._invalidate()
             self._valid = True
             self._head = bytearray()

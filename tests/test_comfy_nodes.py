@@ -69,9 +69,9 @@ def test_identify_model_outputs_and_progress(env, fake_civitai):
 
 
 def test_identify_unknown_file_gives_empty_outputs(env, fake_civitai):
-    env.add_model("other", "mystery.safetensors", b"nobody knows me")
+    env.add_model("other", "mystery.ckpt", b"nobody knows me")  # a .safetensors name: error
     identify, _ = _nodes()
-    out = _run(identify, model="other/mystery.safetensors", force_refresh=True)
+    out = _run(identify, model="other/mystery.ckpt", force_refresh=True)
     info = json.loads(out[0])
     assert info["status"] == "unknown"
     assert info["sha256"] == hashlib.sha256(b"nobody knows me").hexdigest().upper()

@@ -9,21 +9,23 @@ hash cache already, so the next scan still reads nothing twice.
 
 import asyncio
 import errno
-import json
 import logging
 import os
-import struct
 import time
 
-from ...hashing import FileChangedError, FileIdentity, HashCancelledError, HashingError
+from ...hashing import (
+    FileChangedError,
+    FileIdentity,
+    HashCancelledError,
+    HashingError,
+    header_problem,
+)
 from ..store import FileUpdate
 from .discover import Entry, Skipped
 
 _log = logging.getLogger(__name__)
 
-SAFETENSORS_EXTENSIONS = (".safetensors", ".sft")
 FLUSH_FILES = 50
-MAX_HEADER = 100 * 1024 * 1024  # safetensors caps headers far below this
 FLUSH_SECONDS = 1.0
 
 
@@ -31,40 +33,9 @@ def identity_of(st: os.stat_result) -> FileIdentity:
     return FileIdentity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def safetensors_problem(path: str, size: int) -> str | None:
-    """A sentence when a .safetensors file is visibly truncated (a valid header whose tensors
-    run past the end of the file), else None. A file that is not safetensors at all is
-    left alone: it is hashed and looked up like any other. Reads the header only; never
-    raises for IO trouble (hashing reports that)."""
-    if not path.lower().endswith(SAFETENSORS_EXTENSIONS):
-        return None
-    if size < 8:
-        return f"Not a valid safetensors file: only {size} bytes (a truncated download?)."
-    try:
-        with open(path, "rb") as f:
-            (header_len,) = struct.unpack("<Q", f.read(8))
-            if header_len > MAX_HEADER or 8 + header_len > size:
-                return None  # not safetensors at all (CivitAI may still know the bytes)
-            header = json.loads(f.read(header_len))
-    except (OSError, struct.error, ValueError):
-        return None
-    ends = [
-        t["data_offsets"][1] for k, t in header.items()
-        if k != "__metadata__" and isinstance(t, dict) and isinstance(t.get("data_offsets"), list)
-        and len(t["data_offsets"]) == 2 and isinstance(t["data_offsets"][1], int)
-    ] if isinstance(header, dict) else []  # fmt: skip
-    needed = 8 + header_len + max(ends, default=0)
-    if size < needed:
-        return (
-            f"Truncated safetensors file: its tensors need {needed} bytes but the file has "
-            f"{size} (an interrupted download?)."
-        )
-    return None
-
-
 def hash_one(cache, path: str, size: int, *, autov3: bool, progress, cancel):
     """Runs in a worker thread: (HashResult, problem sentence or None)."""
-    problem = safetensors_problem(path, size)
+    problem = header_problem(path, size)
     result = cache.get_or_hash(path, autov3=autov3, progress=progress, cancel=cancel)
     return result, problem
 

@@ -8,9 +8,8 @@ import asyncio
 import contextlib
 import logging
 
-from ...hashing import HashCancelledError, HashingError
+from ...hashing import HashCancelledError, HashingError, is_safetensors_name
 from ..store import FileUpdate
-from .hash_step import SAFETENSORS_EXTENSIONS
 from .sidecars import write_civitai_info
 
 _log = logging.getLogger(__name__)
@@ -46,7 +45,7 @@ def _can_autov3(files: list[FileUpdate]) -> bool:
         hashes = f.hashes or {}
         if hashes.get("AutoV3"):
             return True
-        if "AutoV3" not in hashes and f.path.lower().endswith(SAFETENSORS_EXTENSIONS):
+        if "AutoV3" not in hashes and is_safetensors_name(f.path):
             return True
     return False
 

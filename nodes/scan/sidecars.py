@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 
+from ...hashing import UntrustedJSONError, read_json_file
 from .sidecar_info import _ci_get, _dict, info_from_cm_info, info_from_version
 
 _log = logging.getLogger(__name__)
@@ -60,18 +61,16 @@ def read_sidecar_info(path: str, hashes: dict, dir_names=None) -> dict | None:
     return None
 
 
-def _load_json(path: str):
+def _load_json(path: str) -> dict | None:
+    """The sidecar's JSON object through the one untrusted-JSON reader (size, density and
+    depth guards before parsing); None, with a warning naming the file, when it is not one."""
     try:
-        if os.path.getsize(path) > MAX_SIDECAR_BYTES:
-            return None
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        return read_json_file(path, max_bytes=MAX_SIDECAR_BYTES)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except (OSError, UntrustedJSONError) as exc:
         _log.warning("ignoring unreadable sidecar %s: %s", path, exc)
         return None
-    return data if isinstance(data, dict) else None
 
 
 def _agrees(their: dict, hashes: dict) -> bool:
