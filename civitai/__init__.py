@@ -7,8 +7,12 @@ import importlib
 
 _EXPORTS = {
     "CivitaiClient": "client",
+    "IDENTIFY_MODES": "config",
     "Settings": "config",
+    "SettingError": "config",
     "load_settings": "config",
+    "parse_setting": "config",
+    "setting_keys": "config",
     "CivitaiError": "errors",
     "build_civitai_info": "info",
     "SpacingLimiter": "limiter",

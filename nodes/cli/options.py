@@ -27,14 +27,13 @@ def add_api_base_option(parser: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace):
     """``load_settings()`` (environment, then ``.env``) with ``--api-base`` applied."""
-    from yarl import URL  # imported on use: the `hash` command needs neither
-
-    from ...civitai import load_settings
+    from ...civitai import SettingError, load_settings, parse_setting
 
     settings = load_settings()
     if args.api_base:
-        url = URL(args.api_base)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise UsageError(f"--api-base must be an http(s) URL, not {args.api_base!r}.")
-        settings = dataclasses.replace(settings, api_base=args.api_base)
+        try:
+            api_base = parse_setting("CIVITAI_API_BASE", args.api_base)
+        except SettingError:
+            raise UsageError(f"--api-base must be an http(s) URL, not {args.api_base!r}.") from None
+        settings = dataclasses.replace(settings, api_base=api_base)
     return settings

@@ -80,9 +80,9 @@ def run(args: argparse.Namespace) -> int:
         return _usage(f"the folder for the report {args.report} does not exist.")
     settings = settings_from_args(args)
     identify = "none" if args.offline else "all" if args.all else "other"
-    db_path = args.db or default_db_path()
+    db_path = args.db or default_db_path(settings)
     try:
-        store = ModelStore(db_path)
+        store = ModelStore(db_path, unknown_retry_days=settings.retry_days)
         cache = HashCache(db_path)
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         return _usage(f"cannot open the database {db_path}: {exc}")

@@ -12,10 +12,12 @@ a JSON status (``unknown`` or ``error`` with a sentence).
 import asyncio
 import json
 
+from ...civitai import IDENTIFY_MODES
 from .names import BadName, ModelNotFound, split_choice
 
 POLL_SECONDS = 0.1
-MODE_CHOICES = {"other only": "other", "all": "all", "none": "none"}
+#: The Scan node's identify combo: its label → the mode (civitai.IDENTIFY_MODES).
+MODE_CHOICES = {("other only" if m == "other" else m): m for m in IDENTIFY_MODES}
 
 
 async def identify_outputs(service, choice: str, force: bool, progress_bar) -> tuple:

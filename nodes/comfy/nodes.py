@@ -24,10 +24,11 @@ def _folder_paths():
 
 
 def _default_mode() -> str:
-    """The combo default from CIVITAI_IDENTIFY_MODE ("other" → "other only")."""
-    mode = os.environ.get("CIVITAI_IDENTIFY_MODE", "other").strip().lower()
+    """The combo default from the identify_mode setting ("other" → "other only")."""
+    from ...civitai import load_settings
+
     by_mode = {v: k for k, v in MODE_CHOICES.items()}
-    return by_mode.get(mode, "other only")
+    return by_mode[load_settings().identify_mode]
 
 
 class IdentifyModel(io.ComfyNode):

@@ -15,6 +15,7 @@ import os
 import threading
 import time
 
+from ...civitai import IDENTIFY_MODES
 from ..store import default_db_path
 from . import names
 from .jobs import JobManager
@@ -23,7 +24,6 @@ from .redact import Redactor
 
 _log = logging.getLogger(__name__)
 
-IDENTIFY_MODES = ("other", "all", "none")
 #: A file this big that is not in the hash cache is identified as a background job.
 BIG_FILE_BYTES = 256 * 1024 * 1024
 #: How long POST identify waits for a result before answering 202 with the job.
@@ -32,7 +32,8 @@ QUICK_WAIT_SECONDS = 20.0
 
 class Service:
     """``Service(folder_paths, emit=...)``; ``settings`` default: ``civitai.load_settings``
-    (env, then ``.env``); ``db_path`` default: ``paths.default_db_path()``."""
+    (``environ``, then ``.env``), built once on first use; ``db_path`` default: the
+    ``db_path`` setting, else ``store.default_db_path``."""
 
     def __init__(
         self,
@@ -52,7 +53,6 @@ class Service:
         self.loop = loop
         self._emit = emit
         self.jobs = JobManager(self._emit_public, min_interval=progress_interval)
-        self.identify_mode = _mode(environ.get("CIVITAI_IDENTIFY_MODE"))
         self._db_path = db_path
         self._settings = settings
         self._environ = environ
@@ -91,17 +91,30 @@ class Service:
                 raise ServiceUnavailable(self.redact(message)) from exc
         return self._parts
 
+    @property
+    def settings(self):
+        """Every ``CIVITAI_*`` setting (civitai/config.py), read on first use."""
+        if self._settings is None:
+            from ...civitai import load_settings
+
+            self._settings = load_settings(self._environ)
+        return self._settings
+
+    @property
+    def identify_mode(self) -> str:
+        """What a scan started without ``identify`` looks up (``CIVITAI_IDENTIFY_MODE``)."""
+        return self.settings.identify_mode
+
     async def _build(self):
-        from ...civitai import CivitaiClient, load_settings
+        from ...civitai import CivitaiClient
         from ...hashing import HashCache
         from ..store import ModelStore
 
-        if self._settings is None:
-            self._settings = load_settings(self._environ)
-        db_path = self._db_path = self._db_path or default_db_path()
-        store = ModelStore(db_path)
+        settings = self.settings
+        db_path = self._db_path = self._db_path or default_db_path(settings)
+        store = ModelStore(db_path, unknown_retry_days=settings.retry_days)
         cache = HashCache(db_path)
-        client = CivitaiClient(self._settings)
+        client = CivitaiClient(settings)
         self._parts = (store, cache, client)
         _log.info("CivitAI Identify: store at %s", db_path)
 
@@ -184,7 +197,9 @@ class Service:
 
         with self._reader_lock:
             if self._reader is None:
-                self._reader = ModelStore(self._db_path)
+                self._reader = ModelStore(
+                    self._db_path, unknown_retry_days=self.settings.retry_days
+                )
             return fn(self._reader)
 
     def _list_models_off_loop(self, query, filters, view="full") -> dict:
@@ -329,15 +344,6 @@ class ServiceUnavailable(RuntimeError):
 
 class IdentifyFailed(RuntimeError):
     """Identification failed with a sentence for the user (HTTP 502)."""
-
-
-def _mode(value) -> str:
-    value = (value or "other").strip().lower()
-    if value not in IDENTIFY_MODES:
-        _log.warning("CIVITAI_IDENTIFY_MODE=%r is not one of %s; using 'other'", value,
-                     IDENTIFY_MODES)  # fmt: skip
-        return "other"
-    return value
 
 
 def _stub(folder, name, size) -> dict:

@@ -9,6 +9,7 @@ import os
 import time
 from collections import Counter
 
+from ...civitai import IDENTIFY_MODES
 from ..store import STATUSES, FileUpdate, iso, utc_now
 from .discover import SIDECAR_SUFFIXES, Listing, list_models
 from .folders import OTHER
@@ -19,7 +20,6 @@ from .sidecars import read_sidecar_info
 
 _log = logging.getLogger(__name__)
 
-IDENTIFY_MODES = ("other", "all", "none")
 TOUCH_AFTER_SECONDS = 3600
 _NO_STATE = (None, None)
 

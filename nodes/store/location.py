@@ -7,12 +7,16 @@ import sys
 from pathlib import Path
 
 
-def default_db_path() -> Path:
-    """The store's SQLite file: ``CIVITAI_IDENTIFY_DB`` if set, else under ComfyUI's user
-    directory when ComfyUI is running, else under the user's cache directory."""
-    env = os.environ.get("CIVITAI_IDENTIFY_DB")
-    if env:
-        return Path(env).expanduser()
+def default_db_path(settings=None) -> Path:
+    """The store's SQLite file: ``settings.db_path`` (``CIVITAI_IDENTIFY_DB``; settings
+    default: ``load_settings()``) if set, else under ComfyUI's user directory when ComfyUI
+    is running, else under the user's cache directory."""
+    if settings is None:
+        from ...civitai import load_settings
+
+        settings = load_settings()
+    if settings.db_path:
+        return Path(settings.db_path)
     folder_paths = sys.modules.get("folder_paths")
     get_user_dir = getattr(folder_paths, "get_user_directory", None)
     if get_user_dir is not None:

@@ -20,7 +20,6 @@ from .schema import migrate
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_UNKNOWN_RETRY_DAYS = 7.0
 STATUSES = ("identified", "unknown", "error", "pending", "not_checked")
 
 
@@ -61,32 +60,18 @@ class FileUpdate:
         return (self.hashes or {}).get("SHA256")
 
 
-def retry_days_from_env(environ=os.environ) -> float:
-    """``CIVITAI_IDENTIFY_RETRY_DAYS`` (days before an unknown hash is asked again), else 7.
-    A value that is not a number ≥ 0 is ignored with a warning."""
-    raw = environ.get("CIVITAI_IDENTIFY_RETRY_DAYS", "").strip()
-    if not raw:
-        return DEFAULT_UNKNOWN_RETRY_DAYS
-    try:
-        days = float(raw)
-    except ValueError:
-        days = -1.0
-    if not days >= 0 or days == float("inf"):
-        _log.warning("CIVITAI_IDENTIFY_RETRY_DAYS=%r is not a number of days; using %g",
-                     raw, DEFAULT_UNKNOWN_RETRY_DAYS)  # fmt: skip
-        return DEFAULT_UNKNOWN_RETRY_DAYS
-    return days
-
-
 class ModelStore:
     """Records of model files. ``unknown_retry_days``: how long a hash CivitAI does not
-    know is left alone before it is asked again (``retry_unknown`` overrides)."""
+    know is left alone before it is asked again (``retry_unknown`` overrides); default the
+    ``retry_days`` setting (``CIVITAI_IDENTIFY_RETRY_DAYS``, civitai/config.py)."""
 
     def __init__(self, db_path, *, unknown_retry_days: float | None = None):
         self.db_path = os.fspath(db_path)
-        self.unknown_retry_days = (
-            unknown_retry_days if unknown_retry_days is not None else retry_days_from_env()
-        )
+        if unknown_retry_days is None:
+            from ...civitai import load_settings
+
+            unknown_retry_days = load_settings().retry_days
+        self.unknown_retry_days = unknown_retry_days
         self._conn = connect_db(self.db_path)
         self._conn.create_function("py_lower", 1, _lower, deterministic=True)
         try:
