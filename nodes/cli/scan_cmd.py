@@ -1,9 +1,18 @@
-"""``python <pack-dir> scan DIR``: scan a models directory and identify its files on CivitAI.
+"""``python <pack-dir> scan [DIR]``: scan model folders and identify their files on CivitAI.
 
-DIR's subfolders named like ComfyUI's model folders (checkpoints, loras, vae, …) are those
-categories; files directly in DIR or in other subfolders are ``other``. By default only
-``other`` files are looked up (``--all``: every file; ``--offline``: none). Progress goes
-to stderr, a summary at the end; ``--report FILE`` writes the records (with paths) as JSON
+Inside a ComfyUI tree (the pack at ``<root>/custom_nodes/<pack>``, or ``--comfyui ROOT``)
+the scan is ComfyUI's: its store (``<root>/user/civitai-identify/…``), its model folders as
+ComfyUI registers them (``extra_model_paths.yaml`` and ``--extra-model-paths`` included,
+see nodes/scan/comfy_tree.py), so records get the (folder, name) ComfyUI gives them; a DIR
+inside those folders limits the scan to what is under it, with the same keys.
+
+Outside a tree, DIR is required: its subfolders named like ComfyUI's model folders
+(checkpoints, loras, vae, …) are those categories; files directly in DIR or in other
+subfolders are ``other``; the store is in the user cache directory.
+
+By default only ``other`` files are looked up (``--all``: every file; ``--offline``: none).
+The store and the folders (with file counts) are printed first; progress goes to stderr, a
+summary at the end; ``--report FILE`` writes the records (with paths) as JSON
 ``{"models": [...], "summary": {...}}`` or CSV. Exit: 0 done (unknowns are fine), 1 some
 file or lookup errors, 2 usage, 130 interrupted (what was saved stays saved).
 """
@@ -20,6 +29,10 @@ from .options import add_api_base_option, add_db_option, settings_from_args
 
 _log = logging.getLogger(__name__)
 
+#: The pack's folder as it was found (not resolved: a symlinked custom_nodes/<pack> still
+#: tells which ComfyUI it belongs to).
+PACK_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -28,7 +41,26 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Hash every model file under DIR (cached by file identity) and look up "
         "the ones that need it on CivitAI, in bulk. Results go to the pack's database.",
     )
-    p.add_argument("dir", metavar="DIR", help="a ComfyUI models directory (or any folder)")
+    p.add_argument(
+        "dir",
+        metavar="DIR",
+        nargs="?",
+        help="folder to scan; inside a ComfyUI tree default: all of ComfyUI's model folders",
+    )
+    p.add_argument(
+        "--comfyui",
+        metavar="ROOT",
+        help="the ComfyUI folder whose store and model folders to use (default: the one this "
+        "pack is installed in, if any)",
+    )
+    p.add_argument(
+        "--extra-model-paths",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="an extra_model_paths.yaml to read after ROOT/extra_model_paths.yaml, like "
+        "ComfyUI's --extra-model-paths-config (repeatable)",
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--all", action="store_true",
                       help="look up files in every category, not only 'other'")  # fmt: skip
@@ -67,34 +99,45 @@ def run(args: argparse.Namespace) -> int:
     import sqlite3
 
     from ...hashing import HashCache
+    from ..scan import ComfyTreeError, list_models
     from ..store import ModelStore, default_db_path
     from .progress import ProgressPrinter
     from .report import report_text, summary_text, write_atomically
 
-    root = os.path.abspath(args.dir)
-    if not os.path.isdir(root):
-        what = "does not exist" if not os.path.exists(root) else "is not a directory"
+    if args.dir is not None and not os.path.isdir(args.dir):
+        what = "does not exist" if not os.path.exists(args.dir) else "is not a directory"
         return _usage(f"{args.dir} {what}.")
     fmt = args.format or ("csv" if (args.report or "").lower().endswith(".csv") else "json")
     if args.report and not os.path.isdir(os.path.dirname(os.path.abspath(args.report))):
         return _usage(f"the folder for the report {args.report} does not exist.")
+    try:
+        tree = _comfy_tree(args)
+    except ComfyTreeError as exc:
+        return _usage(str(exc))
+    if tree is None and args.dir is None:
+        return _usage("give the models folder to scan (DIR); this pack is not inside a "
+                      "ComfyUI folder (or pass --comfyui ROOT).")  # fmt: skip
+    folders, within = _folders(tree, args.dir)
     settings = settings_from_args(args)
     identify = "none" if args.offline else "all" if args.all else "other"
-    db_path = args.db or default_db_path(settings)
+    db_path = args.db or default_db_path(settings, tree.user_dir if tree else None)
+    listing = list_models(folders, None, within)
+    _print_plan(sys.stderr, db_path, tree, listing)
     try:
         store = ModelStore(db_path, unknown_retry_days=settings.retry_days)
         cache = HashCache(db_path)
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         return _usage(f"cannot open the database {db_path}: {exc}")
     printer = None if args.no_progress else ProgressPrinter(sys.stderr)
+    scan_args = (folders, within, listing)
     try:
-        summary = asyncio.run(_scan(store, cache, settings, root, identify, args, printer))
+        summary = asyncio.run(_scan(store, cache, settings, scan_args, identify, args, printer))
         if printer:
             printer.finish()
         if args.report:
-            paths_under = os.path.join(root, "")
+            roots = tuple(os.path.join(r, "") for rs in listing.roots.values() for r in rs)
             records = [r for r in store.list_records(include_path=True)
-                       if r["path"].startswith(paths_under)]  # fmt: skip
+                       if r["path"].startswith(roots)]  # fmt: skip
             write_atomically(args.report, report_text(records, summary, fmt))
     finally:
         cache.close()
@@ -105,9 +148,60 @@ def run(args: argparse.Namespace) -> int:
     return 1 if summary["errors"] else 0
 
 
-async def _scan(store, cache, settings, root, identify, args, printer) -> dict:
+def _comfy_tree(args):
+    """The ComfyUI tree to follow (``--comfyui``, else the one the pack sits in), or None."""
+    from ..scan import ComfyTreeError, find_comfy_root, is_comfy_root, load_comfy_tree
+
+    if args.comfyui is not None and not is_comfy_root(args.comfyui):
+        raise ComfyTreeError(f"--comfyui {args.comfyui} is not a ComfyUI folder "
+                             "(no main.py and folder_paths.py in it).")  # fmt: skip
+    root = args.comfyui or find_comfy_root(PACK_DIR)
+    if root is None:
+        if args.extra_model_paths:
+            raise ComfyTreeError("--extra-model-paths needs a ComfyUI folder: run the pack "
+                                 "from ComfyUI/custom_nodes or pass --comfyui ROOT.")  # fmt: skip
+        return None
+    return load_comfy_tree(root, args.extra_model_paths)
+
+
+def _folders(tree, directory):
+    """``(folders, within)``: ComfyUI's folders (limited to DIR when it is inside them), or
+    the folders guessed from DIR's subfolder names outside a tree."""
+    from ..scan import folders_for_directory, start_within
+
+    if tree is not None:
+        folders = tree.model_folders()
+        if directory is None:
+            return folders, None
+        within = os.path.abspath(directory)
+        for candidate in dict.fromkeys((within, os.path.realpath(within))):
+            if any(start_within(os.path.abspath(r), candidate) for rs in folders.values()
+                   for r in rs):  # fmt: skip
+                return folders, candidate
+    return folders_for_directory(os.path.abspath(directory)), None
+
+
+def _print_plan(out, db_path, tree, listing) -> None:
+    """What the scan will use, before it starts: the store, and each folder with its files."""
+    where = f" (ComfyUI at {tree.root})" if tree else ""
+    print(f"Store: {db_path}{where}", file=out)
+    for path in tree.configs if tree else ():
+        print(f"Extra model paths: {path}", file=out)
+    print("Folders:", file=out)
+    for folder, roots in listing.roots.items():
+        for root in roots:
+            under = os.path.join(root, "")
+            n = sum(1 for e in listing.entries if e.folder == folder and e.path.startswith(under))
+            print(f"  {folder:<18} {n:>6} file{'' if n == 1 else 's'}  {root}", file=out)
+    if not listing.roots:
+        print("  (none)", file=out)
+
+
+async def _scan(store, cache, settings, scan_args, identify, args, printer) -> dict:
     from ...civitai import CivitaiClient
-    from ..scan import Scanner, folders_for_directory
+    from ..scan import Scanner
+
+    folders, within, listing = scan_args
 
     stop = threading.Event()
     loop = asyncio.get_running_loop()
@@ -115,14 +209,14 @@ async def _scan(store, cache, settings, root, identify, args, printer) -> dict:
         loop.add_signal_handler(signal.SIGINT, _on_sigint, loop, stop)
     except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt as usual
         pass
-    folders = folders_for_directory(root)
+    where = {"within": within, "listing": listing}
     if identify == "none":
         scanner = Scanner(store, cache, None, folders)
-        return await scanner.scan(identify="none", progress=printer, cancel=stop.is_set)
+        return await scanner.scan(identify="none", progress=printer, cancel=stop.is_set, **where)
     async with CivitaiClient(settings) as client:
         scanner = Scanner(store, cache, client, folders, write_sidecars=args.write_sidecars)
         return await scanner.scan(identify=identify, retry_unknown=args.retry_unknown,
-                                  progress=printer, cancel=stop.is_set)  # fmt: skip
+                                  progress=printer, cancel=stop.is_set, **where)  # fmt: skip
 
 
 def _on_sigint(loop, stop: threading.Event) -> None:

@@ -13,10 +13,7 @@ are fine: the rule is about the names in requests, not about where files live.
 import os
 import re
 
-from ..scan import OTHER, is_model_file
-
-#: Registered folders that never hold model weights.
-NON_MODEL_FOLDERS = frozenset({"custom_nodes", "configs"})
+from ..scan import OTHER, is_model_file, registered_model_folders
 
 _DANGEROUS_ESCAPE = re.compile(r"%(2e|2f|5c|00|25)", re.IGNORECASE)
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -52,21 +49,9 @@ def check_name(name) -> str:
 
 
 def model_folders(folder_paths) -> dict[str, list[str]]:
-    """``{folder name: [existing directories]}`` for every registered model folder (extra
-    model paths included), plus ``"other"`` → ``[models_dir]`` for files in no registered
-    folder (the listing leaves registered roots to their own folder)."""
-    folders: dict[str, list[str]] = {}
-    for name, (dirs, extensions) in folder_paths.folder_names_and_paths.items():
-        if name in NON_MODEL_FOLDERS or name == OTHER:
-            continue
-        if extensions and not any(is_model_file("x" + ext) for ext in extensions):
-            continue  # e.g. a folder of .yaml files
-        # ComfyUI also registers folders that may not exist (output/checkpoints, ...).
-        existing = [d for d in dirs if os.path.isdir(d)]
-        if existing:
-            folders[name] = existing
-    folders[OTHER] = [folder_paths.models_dir]
-    return folders
+    """``{folder name: [existing directories]}`` for every model folder ComfyUI registers
+    (extra model paths included), plus ``"other"`` (see ``registered_model_folders``)."""
+    return registered_model_folders(folder_paths.folder_names_and_paths, folder_paths.models_dir)
 
 
 def check_folder(folder_paths, folder) -> str:

@@ -2,14 +2,33 @@
 
 from ..lazy import lazy_surface
 
-__all__ = ["OTHER", "Scanner", "folders_for_directory", "is_model_file"]
+__all__ = [
+    "OTHER",
+    "ComfyTreeError",
+    "Scanner",
+    "find_comfy_root",
+    "folders_for_directory",
+    "is_comfy_root",
+    "is_model_file",
+    "list_models",
+    "load_comfy_tree",
+    "registered_model_folders",
+    "start_within",
+]
 
 __getattr__ = lazy_surface(
     __name__,
     {
         "OTHER": "folders",
+        "ComfyTreeError": "comfy_tree",
+        "find_comfy_root": "comfy_tree",
+        "is_comfy_root": "comfy_tree",
+        "list_models": "discover",
+        "load_comfy_tree": "comfy_tree",
+        "start_within": "discover",
         "Scanner": "scanner",
         "folders_for_directory": "folders",
         "is_model_file": "folders",
+        "registered_model_folders": "folders",
     },
 )

@@ -65,11 +65,13 @@ def _is_utf8(name: str) -> bool:
     return True
 
 
-def list_models(folders: dict[str, list[str]], cancel=None) -> Listing:
+def list_models(folders: dict[str, list[str]], cancel=None, within=None) -> Listing:
     """Walk ``{category: [dirs]}`` and return every model file once.
 
     A directory that is itself the root of another category is left to that category, so
     ``other`` (the whole models dir in the CLI) only gets files outside the known folders.
+    ``within`` (a directory): only what is under it is walked, but names stay relative to
+    their folder's root (``scan …/models/loras/sub`` keys files as ``loras``, ``sub/x``).
     """
     listing = Listing()
     all_roots = {}
@@ -84,15 +86,49 @@ def list_models(folders: dict[str, list[str]], cancel=None) -> Listing:
     for category, dirs in folders.items():
         for root in dirs:
             root = os.path.abspath(root)
+            start = root if within is None else start_within(root, within)
+            if start is None:
+                continue
             try:
                 key = _dir_key(root)
+                start_key = _dir_key(start)
             except OSError as exc:
-                listing.skipped.append(Skipped(_printable(root), f"folder not readable: {exc}"))
+                listing.skipped.append(Skipped(_printable(start), f"folder not readable: {exc}"))
                 continue
-            listing.roots.setdefault(category, []).append(root)
             others = {k for k, c in all_roots.items() if k != key}
-            _walk(listing, category, root, root, key, (), seen_dirs, seen_files, others, cancel)
+            if start != root and _claimed_on_the_way(root, start, others):
+                continue  # e.g. `other` (models/) asked for models/loras/sub: that is loras'
+            listing.roots.setdefault(category, []).append(start)
+            _walk(listing, category, root, start, start_key, (), seen_dirs, seen_files, others,
+                  cancel)  # fmt: skip
     return listing
+
+
+def start_within(root: str, within: str) -> str | None:
+    """Where to start walking ``root`` when only ``within`` is wanted (None: nothing)."""
+    within = os.path.abspath(within)
+    try:
+        common = os.path.commonpath([root, within])
+    except ValueError:  # different drives
+        return None
+    if common == root:
+        return within  # within is root or inside it
+    if common == within:
+        return root  # the whole root is inside within
+    return None
+
+
+def _claimed_on_the_way(root: str, start: str, others: set) -> bool:
+    """True when ``start`` or a directory between it and ``root`` is another folder's root."""
+    path = start
+    while len(path) > len(root):
+        try:
+            if _dir_key(path) in others:
+                return True
+        except OSError:
+            return False
+        path = os.path.dirname(path)
+    return False
 
 
 SIDECAR_SUFFIXES = (".civitai.info", ".metadata.json", ".cm-info.json")

@@ -58,6 +58,9 @@ COMFY_FOLDER_NAMES = (
 
 OTHER = "other"
 
+#: Registered folders that never hold model weights.
+NON_MODEL_FOLDERS = frozenset({"custom_nodes", "configs"})
+
 
 _EXTENSIONS_TUPLE = tuple(MODEL_EXTENSIONS)
 
@@ -87,4 +90,24 @@ def folders_for_directory(root: str | os.PathLike) -> dict[str, list[str]]:
         if category and entry.is_dir():
             folders.setdefault(category, []).append(entry.path)
     folders[OTHER] = [root]
+    return folders
+
+
+def registered_model_folders(folder_names_and_paths, models_dir) -> dict[str, list[str]]:
+    """``{folder name: [existing directories]}`` for every registered model folder of a
+    ComfyUI-style ``folder_names_and_paths`` (``{name: (dirs, extensions)}``), plus
+    ``"other"`` → ``[models_dir]`` for files in no registered folder (the listing leaves
+    registered roots to their own folder). The one rule for both ComfyUI's live
+    ``folder_paths`` and the CLI's reading of a ComfyUI tree, so both key files alike."""
+    folders: dict[str, list[str]] = {}
+    for name, (dirs, extensions) in folder_names_and_paths.items():
+        if name in NON_MODEL_FOLDERS or name == OTHER:
+            continue
+        if extensions and not any(is_model_file("x" + ext) for ext in extensions):
+            continue  # e.g. a folder of .yaml files
+        # ComfyUI also registers folders that may not exist (output/checkpoints, ...).
+        existing = [d for d in dirs if os.path.isdir(d)]
+        if existing:
+            folders[name] = existing
+    folders[OTHER] = [models_dir]
     return folders

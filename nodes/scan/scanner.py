@@ -44,11 +44,14 @@ class Scanner:
         return {k: self.folders[k] for k in folders}
 
     async def scan(
-        self, folders=None, identify="other", retry_unknown=False, progress=None, cancel=None
-    ) -> dict:
+        self, folders=None, identify="other", retry_unknown=False, progress=None, cancel=None,
+        *, within=None, listing=None,
+    ) -> dict:  # fmt: skip
         """Scan and return the summary dict (see ``_summary``). Never raises for a bad file:
         it lands in ``summary["skipped"]`` or as a record with status error. ``cancel()``
-        is polled between files and blocks; a cancelled scan returns ``cancelled: True``."""
+        is polled between files and blocks; a cancelled scan returns ``cancelled: True``.
+        ``within``: only files under that directory (see ``list_models``); ``listing``: a
+        ``list_models`` result made beforehand for the same folders (the CLI prints it)."""
         if identify not in IDENTIFY_MODES:
             raise ValueError(f"identify must be one of {IDENTIFY_MODES}, not {identify!r}.")
         started, t0 = utc_now(), time.monotonic()
@@ -56,7 +59,12 @@ class Scanner:
         tracker = ScanProgress(progress)
         selected = self._selected(folders)
         # the listing (a thread) and reading the known files (SQLite) overlap
-        listing_task = asyncio.ensure_future(asyncio.to_thread(list_models, selected, cancel))
+        if listing is None:
+            listing_task = asyncio.ensure_future(
+                asyncio.to_thread(list_models, selected, cancel, within)
+            )
+        else:
+            listing_task = asyncio.ensure_future(_ready(listing))
         self.store.set_pending(None, False)  # stale flags from an interrupted scan
         known = self.store.known_files()
         listing: Listing = await listing_task
@@ -287,6 +295,10 @@ def _has_sidecar(path: str) -> bool:
     return any(os.path.exists(os.path.join(directory, stem + suffix)) or
                os.path.exists(os.path.join(directory, name + suffix))
                for suffix in SIDECAR_SUFFIXES)  # fmt: skip
+
+
+async def _ready(value):
+    return value
 
 
 def _count(n: int, noun: str) -> str:
