@@ -35,7 +35,8 @@ API (all thread-safe, call from any thread):
   ``json`` the parsed body or None, ``headers`` a dict (Authorization kept so token tests
   can check it), ``start``/``end`` from ``.clock`` (default ``time.monotonic``; set it to a
   fake clock shared with the client's SpacingLimiter to check spacing).
-  ``.calls(path_suffix)`` → the requests whose path ends with it.
+  ``.calls(path_suffix)`` → the requests whose path ends with it. ``.started``: ``(path,
+  start)`` appended as each request arrives (``.requests`` only gets it once answered).
 - ``.reset()`` forgets models, failures, requests, ``down`` and ``clock``.
 
 Helpers: ``FakeClock()`` (real monotonic time plus everything "slept"; ``await
@@ -140,6 +141,7 @@ class FakeCivitai(FakeCatalog):
         self.clear()
         with self._lock:
             self.requests: list[FakeRequest] = []
+            self.started: list[tuple[str, float]] = []  # (path, start) as each one arrives
             self._failures: list[dict] = []
             self.down: bool | str = False
             self.clock = time.monotonic
@@ -176,6 +178,8 @@ class FakeCivitai(FakeCatalog):
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         start = self.clock()
         log = self.requests  # a late answer (after a client timeout) must not leak past reset()
+        with self._lock:
+            self.started.append((request.path, start))
         body = None
         if request.can_read_body:
             try:

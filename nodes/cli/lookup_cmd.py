@@ -4,7 +4,8 @@ Prints one JSON line per distinct hash, in the order given:
 ``{"hash", "status", "civitai_info", "error", "error_kind"}`` (status identified | unknown |
 error). Exit 0 when every hash got an answer (identified or unknown), 1 when any ended in
 error, 2 for a bad ``--api-base``. Settings (token, spacing, timeout) come from the
-environment / ``.env``, see civitai/config.py.
+environment / ``.env``, see civitai/config.py. The 3-second spacing is shared with every
+process using the store this pack would open (ComfyUI's inside a ComfyUI tree).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
 
 async def _lookup(settings, hashes: list[str]):
     from ...civitai import CivitaiClient  # here: `python3 . hash` must not import aiohttp
+    from ..scan import comfy_user_dir, find_comfy_root
+    from ..store import default_db_path, shared_limiter
+    from .options import PACK_DIR
 
-    async with CivitaiClient(settings) as client:
+    # the spacing is shared with every process on the store this pack would use
+    root = find_comfy_root(PACK_DIR)
+    db_path = default_db_path(settings, comfy_user_dir(root) if root else None)
+    async with CivitaiClient(settings, limiter=shared_limiter(db_path, settings)) as client:
         return await client.lookup(hashes)

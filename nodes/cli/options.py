@@ -2,6 +2,11 @@
 
 import argparse
 import dataclasses
+import os
+
+#: The pack's folder as it was found (not resolved: a symlinked custom_nodes/<pack> still
+#: tells which ComfyUI it belongs to).
+PACK_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class UsageError(ValueError):

@@ -25,13 +25,9 @@ import signal
 import sys
 import threading
 
-from .options import add_api_base_option, add_db_option, settings_from_args
+from .options import PACK_DIR, add_api_base_option, add_db_option, settings_from_args
 
 _log = logging.getLogger(__name__)
-
-#: The pack's folder as it was found (not resolved: a symlinked custom_nodes/<pack> still
-#: tells which ComfyUI it belongs to).
-PACK_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -131,7 +127,9 @@ def run(args: argparse.Namespace) -> int:
     printer = None if args.no_progress else ProgressPrinter(sys.stderr)
     scan_args = (folders, within, listing)
     try:
-        summary = asyncio.run(_scan(store, cache, settings, scan_args, identify, args, printer))
+        summary = asyncio.run(
+            _scan(store, cache, settings, (*scan_args, db_path), identify, args, printer)
+        )
         if printer:
             printer.finish()
         if args.report:
@@ -200,8 +198,9 @@ def _print_plan(out, db_path, tree, listing) -> None:
 async def _scan(store, cache, settings, scan_args, identify, args, printer) -> dict:
     from ...civitai import CivitaiClient
     from ..scan import Scanner
+    from ..store import shared_limiter
 
-    folders, within, listing = scan_args
+    folders, within, listing, db_path = scan_args
 
     stop = threading.Event()
     loop = asyncio.get_running_loop()
@@ -213,7 +212,7 @@ async def _scan(store, cache, settings, scan_args, identify, args, printer) -> d
     if identify == "none":
         scanner = Scanner(store, cache, None, folders)
         return await scanner.scan(identify="none", progress=printer, cancel=stop.is_set, **where)
-    async with CivitaiClient(settings) as client:
+    async with CivitaiClient(settings, limiter=shared_limiter(db_path, settings)) as client:
         scanner = Scanner(store, cache, client, folders, write_sidecars=args.write_sidecars)
         return await scanner.scan(identify=identify, retry_unknown=args.retry_unknown,
                                   progress=printer, cancel=stop.is_set, **where)  # fmt: skip

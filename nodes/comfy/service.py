@@ -108,13 +108,14 @@ class Service:
     async def _build(self):
         from ...civitai import CivitaiClient
         from ...hashing import HashCache
-        from ..store import ModelStore
+        from ..store import ModelStore, shared_limiter
 
         settings = self.settings
         db_path = self._db_path = self._db_path or default_db_path(settings)
         store = ModelStore(db_path, unknown_retry_days=settings.retry_days)
         cache = HashCache(db_path)
-        client = CivitaiClient(settings)
+        # one spacing with every other process on this store (a CLI scan, a second ComfyUI)
+        client = CivitaiClient(settings, limiter=shared_limiter(db_path, settings))
         self._parts = (store, cache, client)
         _log.info("CivitAI Identify: store at %s", db_path)
 

@@ -6,6 +6,7 @@ __all__ = [
     "OTHER",
     "ComfyTreeError",
     "Scanner",
+    "comfy_user_dir",
     "find_comfy_root",
     "folders_for_directory",
     "is_comfy_root",
@@ -21,6 +22,7 @@ __getattr__ = lazy_surface(
     {
         "OTHER": "folders",
         "ComfyTreeError": "comfy_tree",
+        "comfy_user_dir": "comfy_tree",
         "find_comfy_root": "comfy_tree",
         "is_comfy_root": "comfy_tree",
         "list_models": "discover",

@@ -67,6 +67,15 @@ def is_comfy_root(path) -> bool:
     return all(os.path.isfile(os.path.join(path, f)) for f in ("main.py", "folder_paths.py"))
 
 
+def comfy_user_dir(root) -> str:
+    """ComfyUI's user folder: ``user`` beside the real ``folder_paths.py``."""
+    return os.path.join(_base(root), "user")
+
+
+def _base(root) -> str:
+    return os.path.dirname(os.path.realpath(os.path.join(root, "folder_paths.py")))
+
+
 def find_comfy_root(pack_dir) -> str | None:
     """The ComfyUI root when ``pack_dir`` is ``<root>/custom_nodes/<pack>``, else None."""
     parent = os.path.dirname(os.path.abspath(pack_dir))
@@ -111,10 +120,10 @@ class ComfyTree:
 def load_comfy_tree(root, extra_configs=()) -> ComfyTree:
     """Read the tree at ``root`` (see the module doc). ``ComfyTreeError`` for a YAML file
     that cannot be read or does not have ComfyUI's shape (ComfyUI would not start either)."""
-    base = os.path.dirname(os.path.realpath(os.path.join(root, "folder_paths.py")))
+    base = _base(root)
     models_dir = os.path.join(base, "models")
     registered, legacy = _registered_folders(os.path.join(base, "folder_paths.py"), base)
-    tree = ComfyTree(base, models_dir, os.path.join(base, "user"), registered, legacy)
+    tree = ComfyTree(base, models_dir, comfy_user_dir(root), registered, legacy)
     default_yaml = os.path.join(os.path.dirname(os.path.realpath(os.path.join(root, "main.py"))),
                                 "extra_model_paths.yaml")  # fmt: skip
     configs = [default_yaml] if os.path.isfile(default_yaml) else []

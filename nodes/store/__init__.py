@@ -8,8 +8,11 @@ __all__ = [
     "FileUpdate",
     "ModelStore",
     "Query",
+    "SpacingFile",
     "default_db_path",
     "iso",
+    "shared_limiter",
+    "spacing_path",
     "utc_now",
 ]
 
@@ -21,6 +24,9 @@ __getattr__ = lazy_surface(
         "Query": "query",
         "FileUpdate": "model_store",
         "ModelStore": "model_store",
+        "SpacingFile": "spacing",
+        "shared_limiter": "spacing",
+        "spacing_path": "spacing",
         "default_db_path": "location",
         "iso": "records",
         "utc_now": "records",
