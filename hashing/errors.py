@@ -30,3 +30,8 @@ class FileChangedError(HashingError):
 
 class HashCancelledError(HashingError):
     """The caller's ``cancel()`` returned True between two blocks."""
+
+
+class HeaderError(HashingError):
+    """A model file's header (safetensors JSON, GGUF tensor table, zip listing) cannot be
+    read: not a format the classifier knows, truncated, or malformed."""

@@ -1,0 +1,197 @@
+# ruff: noqa: E501  (one generated file per line reads best)
+"""The classifier's cases: ``(file name, tensors, metadata, expected detected subset)``,
+built from the real key names in model_headers.py."""
+
+from model_headers import (
+    AURAFLOW,
+    CASCADE_C,
+    FLUX_VAE,
+    HUNYUAN_VIDEO,
+    KOHYA_SD15_META,
+    LTXV,
+    PIXART,
+    SD15_LORA,
+    SD15_TO_K,
+    SD_VAE,
+    SDXL_LORA,
+    WAN_VAE,
+    checkpoint,
+    clip_text,
+    f16,
+    f32,
+    flux,
+    kohya,
+    peft,
+    sd3,
+    sd_unet,
+    t5,
+    wan,
+    with_prefix,
+)
+
+E = dict  # expected subsets read better as E(kind=..., base_model=...)
+
+CASES = [
+    # checkpoints saved by ComfyUI / A1111 (VAE + text encoders bundled)
+    ("sd15.safetensors", checkpoint(sd_unet(768), with_prefix("first_stage_model.", SD_VAE),
+                                    clip_text(768, "cond_stage_model.transformer.")), {},
+     E(kind="checkpoint", base_model="SD 1.5", category="checkpoints")),
+    ("sd15_inpaint.safetensors", checkpoint(sd_unet(768, 9), with_prefix("first_stage_model.", SD_VAE)),
+     {}, E(kind="checkpoint", base_model="SD 1.5")),
+    ("sd21.safetensors", checkpoint(sd_unet(1024), with_prefix("first_stage_model.", SD_VAE)), {},
+     E(kind="checkpoint", base_model="SD 2.1")),
+    ("sdxl.safetensors", checkpoint(sd_unet(2048, sdxl=True), with_prefix("first_stage_model.", SD_VAE),
+                                    clip_text(768, "conditioner.embedders.0.transformer.")), {},
+     E(kind="checkpoint", base_model="SDXL 1.0", category="checkpoints", precision="fp16")),
+    ("flux_dev_ckpt.safetensors", checkpoint(flux(), with_prefix("vae.", FLUX_VAE)), {},
+     E(kind="checkpoint", base_model="Flux.1 D")),
+    # single-file diffusion models
+    ("sdxl_unet.safetensors", sd_unet(2048, sdxl=True), {},
+     E(kind="diffusion_model", base_model="SDXL 1.0", category="diffusion_models", precision="fp16")),
+    ("flux1-dev.safetensors", flux(), {}, E(kind="diffusion_model", base_model="Flux.1 D", precision="bf16")),
+    ("flux1-schnell.safetensors", flux(dev=False), {}, E(kind="diffusion_model", base_model="Flux.1 S")),
+    ("flux_fp8.safetensors", flux(dtype=lambda *s: ("F8_E4M3", tuple(s))), {},
+     E(kind="diffusion_model", base_model="Flux.1 D", precision="fp8_e4m3fn")),
+    ("sd3.5_large.safetensors", sd3(38, 2432), {}, E(kind="diffusion_model", base_model="SD 3.5 Large")),
+    ("sd3.5_medium.safetensors", sd3(24, 1536, mmdit_x=True), {}, E(base_model="SD 3.5 Medium")),
+    ("sd3_medium.safetensors", sd3(24, 1536), {}, E(base_model="SD 3")),
+    ("wan2.1_t2v_14B_bf16.safetensors", wan(5120, 16), {},
+     E(kind="diffusion_model", base_model="Wan Video 14B t2v")),
+    ("wan2.1_t2v_1.3B_bf16.safetensors", wan(1536, 16), {}, E(base_model="Wan Video 1.3B t2v")),
+    ("wan2.1_i2v_720p_14B_bf16.safetensors", wan(5120, 36, image=True), {},
+     E(base_model="Wan Video 14B i2v 720p")),
+    ("wan2.1_i2v_480p_14B_bf16.safetensors", wan(5120, 36, image=True), {},
+     E(base_model="Wan Video 14B i2v 480p")),
+    ("wan_i2v.safetensors", wan(5120, 36, image=True), {}, E(base_model="Wan Video 14B i2v")),
+    ("hunyuan_video_t2v.safetensors", HUNYUAN_VIDEO, {}, E(kind="diffusion_model", base_model="Hunyuan Video")),
+    ("ltx-video-2b.safetensors", LTXV, {}, E(kind="diffusion_model", base_model="LTXV")),
+    ("auraflow.safetensors", AURAFLOW, {}, E(kind="diffusion_model", base_model="AuraFlow")),
+    ("pixart.safetensors", PIXART, {}, E(kind="diffusion_model", base_model="PixArt a")),
+    ("cascade_c.safetensors", CASCADE_C, {}, E(kind="diffusion_model", base_model="Stable Cascade")),
+    # LoRAs, one per trainer format
+    ("kohya_sd15.safetensors", SD15_LORA, KOHYA_SD15_META,
+     E(kind="lora", format="lora", base_model="SD 1.5", category="loras", title="My Character",
+       trigger_phrase="mychar", author="someone")),
+    ("kohya_sdxl.safetensors", SDXL_LORA, {"ss_base_model_version": "sdxl_base_v1-0"},
+     E(kind="lora", format="lora", base_model="SDXL 1.0")),
+    ("locon_sd15.safetensors", {**SD15_LORA, **kohya("lora_unet_down_blocks_0_resnets_0_conv1", 8, 320, 320, conv=True)},
+     {"ss_network_module": "lycoris.kohya"}, E(kind="lora", format="locon", base_model="SD 1.5")),
+    ("loha_sdxl.safetensors", {
+        "lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k.hada_w1_a": f16(640, 8),
+        "lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k.hada_w1_b": f16(8, 2048),
+        "lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k.hada_w2_a": f16(640, 8),
+        "lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k.hada_w2_b": f16(8, 2048),
+        "lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k.alpha": f16(),
+    }, {}, E(kind="lora", format="loha", base_model="SDXL 1.0")),
+    ("lokr_sd15.safetensors", {
+        f"lora_unet_{SD15_TO_K}.lokr_w1": f16(4, 8),
+        f"lora_unet_{SD15_TO_K}.lokr_w2": f16(80, 96),
+        f"lora_unet_{SD15_TO_K}.alpha": f16(),
+    }, {}, E(kind="lora", format="lokr", base_model="SD 1.5")),
+    ("dora_sdxl.safetensors", {
+        **SDXL_LORA,
+        "lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k.dora_scale": f16(1, 2048),
+    }, {}, E(kind="lora", format="dora", base_model="SDXL 1.0")),
+    ("diffusers_sdxl.safetensors", {
+        "unet.down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.lora.down.weight": f16(4, 2048),
+        "unet.down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.lora.up.weight": f16(640, 4),
+    }, {}, E(kind="lora", format="diffusers_lora", base_model="SDXL 1.0")),
+    ("peft_sd15.safetensors", peft(
+        "base_model.model.down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k", 8, 320, 768),
+     {}, E(kind="lora", format="peft_lora", base_model="SD 1.5")),
+    ("aitoolkit_flux.safetensors", {
+        **peft("transformer.single_transformer_blocks.0.attn.to_k", 16, 3072, 3072),
+        **peft("transformer.transformer_blocks.0.attn.to_q", 16, 3072, 3072),
+    }, {"modelspec.architecture": "flux-1-dev/lora", "modelspec.title": "flux thing"},
+     E(kind="lora", format="diffusers_lora", base_model="Flux.1 D")),
+    ("kohya_flux.safetensors", {
+        **kohya("lora_unet_double_blocks_0_img_attn_qkv", 16, 9216, 3072),
+        **kohya("lora_unet_single_blocks_0_linear1", 16, 21504, 3072),
+    }, {"ss_base_model_version": "flux1"}, E(kind="lora", format="lora", base_model="Flux.1")),
+    ("onetrainer_flux.safetensors", {
+        **kohya("lora_transformer_single_transformer_blocks_0_attn_to_k", 16, 3072, 3072),
+    }, {"modelspec.architecture": "Flux.1-schnell/lora"},
+     E(kind="lora", base_model="Flux.1 S")),
+    ("musubi_wan_i2v.safetensors", {
+        **kohya("lora_unet_blocks_0_self_attn_q", 32, 5120, 5120),
+        **kohya("lora_unet_blocks_0_cross_attn_k_img", 32, 5120, 5120),
+    }, {}, E(kind="lora", base_model="Wan Video 14B i2v")),
+    ("comfy_wan_1.3b.safetensors", peft("diffusion_model.blocks.0.self_attn.q", 32, 1536, 1536), {},
+     E(kind="lora", base_model="Wan Video 1.3B t2v")),
+    ("musubi_hunyuan.safetensors", {
+        **kohya("lora_unet_double_blocks_0_img_attn_qkv", 32, 9216, 3072),
+        **kohya("lora_unet_double_blocks_0_img_mlp_fc1", 32, 12288, 3072),
+    }, {}, E(kind="lora", base_model="Hunyuan Video")),
+    ("kohya_sd35m.safetensors", {
+        **kohya("lora_unet_joint_blocks_0_x_block_attn_qkv", 16, 4608, 1536),
+        **kohya("lora_unet_joint_blocks_0_x_block_attn2_qkv", 16, 4608, 1536),
+    }, {}, E(kind="lora", base_model="SD 3.5 Medium")),
+    # metadata that lies: the tensors are SD 1.5 whatever the trainer wrote
+    ("mislabelled.safetensors", SD15_LORA, {
+        "ss_base_model_version": "sdxl_base_v1-0",
+        "modelspec.architecture": "stable-diffusion-xl-v1-base/lora",
+    }, E(kind="lora", base_model="SD 1.5")),
+    # embeddings
+    ("emb_sd15.safetensors", {"emb_params": f32(4, 768)}, {}, E(kind="embedding", base_model="SD 1.5", category="embeddings")),
+    ("emb_sdxl.safetensors", {"clip_l": f32(8, 768), "clip_g": f32(8, 1280)}, {},
+     E(kind="embedding", base_model="SDXL 1.0")),
+    # components
+    ("sdxl_vae.safetensors", SD_VAE, {}, E(kind="vae", base_model=None, category="vae", precision="fp32")),
+    ("ae.safetensors", FLUX_VAE, {}, E(kind="vae", base_model=None)),
+    ("wan_2.1_vae.safetensors", WAN_VAE, {}, E(kind="vae", base_model="Wan Video")),
+    ("control_sd15_canny.safetensors", {
+        "control_model.input_hint_block.0.weight": f16(16, 3, 3, 3),
+        "control_model.input_blocks.0.0.weight": f16(320, 4, 3, 3),
+        "control_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": f16(320, 768),
+        "control_model.zero_convs.0.0.weight": f16(320, 320, 1, 1),
+    }, {}, E(kind="controlnet", base_model="SD 1.5", category="controlnet")),
+    ("controlnet_sdxl_diffusers.safetensors", {
+        "controlnet_cond_embedding.conv_in.weight": f16(16, 3, 3, 3),
+        "conv_in.weight": f16(320, 4, 3, 3),
+        "down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight": f16(640, 2048),
+        "time_embedding.linear_1.weight": f16(1280, 320),
+    }, {}, E(kind="controlnet", base_model="SDXL 1.0")),
+    ("4x_esrgan.safetensors", {
+        "conv_first.weight": f32(64, 3, 3, 3),
+        "body.0.rdb1.conv1.weight": f32(32, 64, 3, 3),
+        "conv_up1.weight": f32(64, 64, 3, 3),
+        "conv_last.weight": f32(3, 64, 3, 3),
+    }, {}, E(kind="upscaler", category="upscale_models", format="esrgan")),
+    ("clip_l.safetensors", clip_text(768), {}, E(kind="text_encoder", base_model="CLIP-L", category="text_encoders")),
+    ("clip_g.safetensors", clip_text(1280), {}, E(kind="text_encoder", base_model="CLIP-G")),
+    ("t5xxl_fp16.safetensors", t5(32128, False), {}, E(kind="text_encoder", base_model="T5-XXL")),
+    ("umt5_xxl_bf16.safetensors", t5(256384, True), {}, E(kind="text_encoder", base_model="umT5-XXL")),
+    ("clip_vision_h.safetensors", {
+        "vision_model.embeddings.patch_embedding.weight": f16(1280, 3, 14, 14),
+        "vision_model.embeddings.class_embedding": f16(1280),
+        "vision_model.encoder.layers.0.self_attn.q_proj.weight": f16(1280, 1280),
+    }, {}, E(kind="clip_vision", base_model="CLIP-ViT-H", category="clip_vision")),
+    ("ip-adapter_sd15.safetensors", {
+        "image_proj.proj.weight": f16(3072, 1024),
+        "ip_adapter.1.to_k_ip.weight": f16(320, 768),
+        "ip_adapter.1.to_v_ip.weight": f16(320, 768),
+    }, {}, E(kind="ip_adapter", base_model="SD 1.5", category="ipadapter")),
+    ("ip-adapter_sdxl.safetensors", {
+        "image_proj.proj.weight": f16(8192, 1280),
+        "ip_adapter.1.to_k_ip.weight": f16(640, 2048),
+    }, {}, E(kind="ip_adapter", base_model="SDXL 1.0")),
+    # nothing to go on
+    ("no_tensors.safetensors", {}, {"format": "pt"}, E(kind=None, category=None, parameters=None)),
+    ("unknown_layout.safetensors", {"net.layer1.weight": f32(10, 10), "net.layer2.weight": f32(2, 10)},
+     {}, E(kind=None, base_model=None, category=None, precision="fp32", parameters=120)),
+]  # fmt: skip
+
+GGUF_CASES = [
+    ("flux1-dev-Q4_K_M.gguf",
+     {**{k: ("Q4_K", s) for k, (_, s) in flux().items() if len(s) == 2}, "img_in.bias": ("F32", (3072,))},
+     {"general.architecture": "flux", "general.file_type": 15},
+     E(kind="diffusion_model", base_model="Flux.1 D", format="gguf", precision="Q4_K_M")),
+    ("flux1-schnell-Q8_0.gguf", {k: ("Q8_0", s) for k, (_, s) in flux(dev=False).items()},
+     {"general.architecture": "flux"},
+     E(kind="diffusion_model", base_model="Flux.1 S", precision="Q8_0")),
+    ("wan2.1-t2v-14b-Q8_0.gguf",
+     {"patch_embedding.weight": ("F16", (5120, 64)),
+      **{k: ("Q8_0", s) for k, (_, s) in wan(5120, 16).items() if k != "patch_embedding.weight"}},
+     {"general.architecture": "wan", "comfy.gguf.orig_shape.patch_embedding.weight": [5120, 16, 1, 2, 2]},
+     E(kind="diffusion_model", base_model="Wan Video 14B t2v", precision="Q8_0")),
+]  # fmt: skip
