@@ -1,4 +1,4 @@
-"""Command line: ``python <pack-dir> <command> ...`` (hash, lookup, scan).
+"""Command line: ``python <pack-dir> <command> ...`` (hash, inspect, lookup, scan).
 
 Python runs this file as a plain script with the pack folder first on ``sys.path``. That
 would let ``import nodes`` or ``import hashing`` resolve to this pack's folders, which never

@@ -94,22 +94,32 @@ def test_a_safetensors_file_with_another_extension_is_still_read(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "content, words",
+    "name, content, words",
     [
-        (b"hello, this is a text file\n" * 4, "not a safetensors, GGUF or PyTorch file"),
-        (b"\x10\x00\x00\x00\x00\x00\x00\x00{not json!!!!!!}", "not a valid JSON object"),
-        (b"GGUF\x01\x00\x00\x00" + b"\0" * 16, "GGUF version 1"),
-        (b"GGUF\x03\x00\x00\x00" + (10**9).to_bytes(8, "little") + b"\0" * 8, "malformed GGUF"),
-        (b"PK\x03\x04 truncated zip" + b"\0" * 20, "damaged zip"),
-        (b"1234", "only 4 bytes"),
+        ("notes.safetensors", b"hello, this is a text file\n" * 4, "declares a"),
+        ("bad.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{not json!!!!!!}",
+         "Unreadable safetensors header"),
+        ("cut.safetensors", b"\xff\x00\x00\x00\x00\x00\x00\x00{}", "Truncated safetensors file"),
+        ("old.gguf", b"GGUF\x01\x00\x00\x00" + b"\0" * 16, "GGUF version 1"),
+        ("huge.gguf", b"GGUF\x03\x00\x00\x00" + (10**9).to_bytes(8, "little") + b"\0" * 8,
+         "malformed GGUF"),
+        ("model.ckpt", b"PK\x03\x04 truncated zip" + b"\0" * 20, "damaged zip"),
+        ("tiny.pt", b"1234", "only 4 bytes"),
     ],
-)
-def test_files_that_are_no_model_get_a_sentence(tmp_path, content, words):
-    path = tmp_path / "bad.safetensors"
+)  # fmt: skip
+def test_files_that_are_no_model_get_a_sentence(tmp_path, name, content, words):
+    path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(errors.HeaderError) as exc:
         classify.classify_file(path)
     assert words in str(exc.value) and str(path) in str(exc.value)
+
+
+def test_a_file_of_unknown_format_says_so(tmp_path):
+    path = tmp_path / "notes.bin"
+    path.write_bytes(b"hello, this is a text file\n" * 4)
+    with pytest.raises(errors.HeaderError, match="not a safetensors, GGUF or PyTorch file"):
+        classify.classify_file(path)
 
 
 def test_a_truncated_gguf_table_is_an_error_not_a_hang(tmp_path):

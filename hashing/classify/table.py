@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import FileReadError, HeaderError
 from ..identity import check_regular, read_error
+from ..safetensors import is_safetensors_name
 
 #: A header (or tensor table) larger than this is refused rather than read.
 MAX_TABLE_BYTES = 64 * 1024 * 1024
@@ -109,7 +110,7 @@ def read_table(path: str | os.PathLike) -> TensorTable:
             table = gguf.read(reader, magic)
         elif magic[:4] == b"PK\x03\x04":
             table = pickled.read_zip(f, path, st.st_size)
-        elif safetensors.looks_like(magic, st.st_size):
+        elif safetensors.looks_like(magic, st.st_size) or is_safetensors_name(path):
             try:
                 table = safetensors.read(reader, magic)
             except HeaderError:

@@ -1,8 +1,8 @@
 """``python <pack-dir> <command> ...``: the headless command line.
 
-Each command lives in its own module (``hash_cmd``, ``lookup_cmd``, ``scan_cmd``) exposing
-``add_parser(subparsers)`` and ``run(args) -> int``; this file only dispatches. Exit status:
-0 success, 1 some files or lookups failed, 2 usage error, 130 interrupted.
+Each command lives in its own module (``hash_cmd``, ``inspect_cmd``, ``lookup_cmd``,
+``scan_cmd``) exposing ``add_parser(subparsers)`` and ``run(args) -> int``; this file only
+dispatches. Exit status: 0 success, 1 some files or lookups failed, 2 usage error, 130 interrupted.
 """
 
 import argparse
@@ -14,6 +14,7 @@ from .options import UsageError
 
 COMMANDS = {
     "hash": "hash_cmd",
+    "inspect": "inspect_cmd",
     "lookup": "lookup_cmd",
     "scan": "scan_cmd",
 }
