@@ -7,6 +7,8 @@ import importlib
 
 _EXPORTS = {
     "CivitaiClient": "client",
+    "DEFAULT_WEB_BASE": "constants",
+    "CivitaiInfo": "info",
     "IDENTIFY_MODES": "config",
     "Settings": "config",
     "SettingError": "config",

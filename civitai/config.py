@@ -20,7 +20,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .constants import DEFAULT_API_BASE, DEFAULT_INTERVAL, DEFAULT_TIMEOUT
+from .constants import (
+    DEFAULT_API_BASE,
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WEB_BASE,
+    RED_WEB_BASE,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +125,7 @@ class Settings:
     def web_base(self) -> str:
         """The website matching the API host (civitai.red for a civitai.red API base)."""
         host = urlsplit(self.api_base).hostname or ""
-        return "https://civitai.red" if host.endswith("civitai.red") else "https://civitai.com"
+        return RED_WEB_BASE if host.endswith("civitai.red") else DEFAULT_WEB_BASE
 
 
 def _masked(settings: Settings, f) -> str:

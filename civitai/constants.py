@@ -3,6 +3,8 @@
 from .version import __version__
 
 DEFAULT_API_BASE = "https://civitai.com/api/v1"
+DEFAULT_WEB_BASE = "https://civitai.com"  # links; "https://civitai.red" for its API
+RED_WEB_BASE = "https://civitai.red"
 DEFAULT_INTERVAL = 3.0  # seconds between the end of one call and the start of the next
 DEFAULT_TIMEOUT = 30.0  # total seconds per HTTP request
 

@@ -1,15 +1,79 @@
-"""build_civitai_info: CivitAI version (+ parent model) JSON → the pack's ``civitai_info``.
+"""The ``civitai_info`` contract (``CivitaiInfo``) and its one builder, ``build_civitai_info``:
+CivitAI version (+ parent model) JSON → the pack's ``civitai_info``.
 
-Defensive by design: fields come and go in CivitAI's answers, so a missing field becomes
-None or [] and an unknown one is ignored. Every key of the DESIGN.md shape is always there.
+Every producer goes through ``build_civitai_info``: the CivitAI client, and each sidecar
+adapter (nodes/scan/sidecar_info.py turns another tool's file into CivitAI-shaped JSON
+first). Defensive by design: fields come and go in CivitAI's answers, so a missing field
+becomes None or [] and an unknown one is ignored. Every key of ``CivitaiInfo`` is always
+there. See docs/internals.md ("civitai_info").
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypedDict
 
+from .constants import DEFAULT_WEB_BASE
 from .types import category_for_type
+
+
+class Creator(TypedDict):
+    username: str
+    image: str | None
+
+
+class _Counts(TypedDict):
+    download_count: int | float | None
+    thumbs_up_count: int | float | None
+    thumbs_down_count: int | float | None
+    comment_count: int | float | None
+    tipped_amount_count: int | float | None
+
+
+class Stats(_Counts, total=False):
+    rating: int | float  # only when CivitAI gave one
+
+
+class Image(TypedDict):
+    url: str | None
+    width: int | None
+    height: int | None
+    nsfw_level: int | None  # CivitAI's bit flags: 1 PG, 2 PG-13, 4 R, 8 X, 16 XXX
+    type: str  # "image" | "video" | …
+
+
+class FileInfo(TypedDict):
+    name: str | None
+    size_kb: int | float | None
+    format: str | None
+    fp: str | None
+    primary: bool
+
+
+class CivitaiInfo(TypedDict):
+    """What the pack knows about a model version (stored as JSON in the model store, given
+    to the panel, the nodes and the CLI)."""
+
+    model_id: int | None
+    version_id: int | None
+    model_name: str | None
+    version_name: str | None
+    type: str | None  # CivitAI's model type, e.g. "LORA"
+    category: str  # the ComfyUI folder name for that type ("loras"; else "other")
+    base_model: str | None
+    description: str | None  # CivitAI's HTML, unsanitised (the panel sanitises)
+    version_description: str | None
+    creator: Creator | None
+    tags: list[str]
+    trained_words: list[str]
+    stats: Stats
+    images: list[Image]
+    nsfw: bool
+    file: FileInfo | None  # the file that matched (else the primary one)
+    matched_by: str  # "SHA256" | "AutoV2" | … | "sidecar"
+    url: str | None  # <web base>/models/<id>?modelVersionId=<id>
+    fetched_at: str  # UTC, "YYYY-MM-DDTHH:MM:SSZ"
+
 
 # Older answers carry images[].nsfw as a string; newer ones a bit-flag nsfwLevel.
 _OLD_NSFW = {"none": 1, "soft": 2, "mature": 4, "x": 8}
@@ -29,13 +93,15 @@ def build_civitai_info(
     matched_by: str,
     *,
     matched_hash: str | None = None,
-    web_base: str = "https://civitai.com",
+    web_base: str = DEFAULT_WEB_BASE,
     now: datetime | None = None,
-) -> dict:
+) -> CivitaiInfo:
     """The ``civitai_info`` dict for ``version`` (a model-version object) and its parent
     ``model`` (from ``/models``; None when that call failed: tags [], creator None, …).
 
     ``matched_hash`` picks the file whose hashes contain it; otherwise the primary file.
+    ``web_base`` is the site of the links (``Settings.web_base``: civitai.red for a
+    civitai.red API base).
     """
     version = _dict(version)
     model = _dict(model)

@@ -91,8 +91,8 @@ def test_broken_sidecars_are_ignored(tmp_path):
 
 def test_write_civitai_info_is_atomic_and_never_overwrites(tmp_path):
     path = model_file(tmp_path)
-    info = pack_module("nodes.scan.sidecar_info").info_from_version(
-        version_json(), version_json()["files"][0]
+    info = pack_module("nodes.scan.sidecar_info").from_civitai_info(
+        version_json(), HASHES, "https://civitai.com"
     )
     target = sidecars.write_civitai_info(path, info, HASHES)
     assert target == str(tmp_path / "pixel.civitai.info")

@@ -210,7 +210,7 @@ async def _scan(store, cache, settings, scan_args, identify, args, printer) -> d
         pass
     where = {"within": within, "listing": listing}
     if identify == "none":
-        scanner = Scanner(store, cache, None, folders)
+        scanner = Scanner(store, cache, None, folders, web_base=settings.web_base)
         return await scanner.scan(identify="none", progress=printer, cancel=stop.is_set, **where)
     async with CivitaiClient(settings, limiter=shared_limiter(db_path, settings)) as client:
         scanner = Scanner(store, cache, client, folders, write_sidecars=args.write_sidecars)

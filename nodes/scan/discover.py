@@ -16,6 +16,7 @@ import stat
 from dataclasses import dataclass, field
 
 from .folders import is_model_file
+from .sidecar_info import SIDECAR_SUFFIXES
 
 _log = logging.getLogger(__name__)
 
@@ -129,9 +130,6 @@ def _claimed_on_the_way(root: str, start: str, others: set) -> bool:
             return False
         path = os.path.dirname(path)
     return False
-
-
-SIDECAR_SUFFIXES = (".civitai.info", ".metadata.json", ".cm-info.json")
 
 
 def _sidecar_stems(names) -> set[str]:

@@ -9,14 +9,14 @@ import os
 import time
 from collections import Counter
 
-from ...civitai import IDENTIFY_MODES
+from ...civitai import DEFAULT_WEB_BASE, IDENTIFY_MODES
 from ..store import STATUSES, FileUpdate, iso, utc_now
-from .discover import SIDECAR_SUFFIXES, Listing, list_models
+from .discover import Listing, list_models
 from .folders import OTHER
 from .hash_step import hash_entries, hash_one, identity_of
 from .lookup_step import LookupRunner, ScanCancelled
 from .progress import ScanProgress
-from .sidecars import read_sidecar_info
+from .sidecars import has_sidecar, read_sidecar_info
 
 _log = logging.getLogger(__name__)
 
@@ -26,12 +26,16 @@ _NO_STATE = (None, None)
 
 class Scanner:
     """``folders`` maps a ComfyUI folder name (or "other") to its directories.
-    ``write_sidecars``: write ``<stem>.civitai.info`` next to newly identified files."""
+    ``write_sidecars``: write ``<stem>.civitai.info`` next to newly identified files.
+    ``web_base``: the site of links built from sidecars (default: the client's
+    ``settings.web_base``, else civitai.com)."""
 
-    def __init__(self, store, cache, client, folders, *, write_sidecars=False):
+    def __init__(self, store, cache, client, folders, *, write_sidecars=False, web_base=None):
         self.store, self.cache, self.client = store, cache, client
         self.folders = {k: list(v) for k, v in folders.items()}
         self.write_sidecars = write_sidecars
+        settings = getattr(client, "settings", None)
+        self.web_base = web_base or getattr(settings, "web_base", None) or DEFAULT_WEB_BASE
 
     def _selected(self, folders) -> dict[str, list[str]]:
         if folders is None or folders == "all":
@@ -188,7 +192,9 @@ class Scanner:
         found = 0
         for f in todo:
             names = listing.dir_names.get(os.path.dirname(f.path))
-            info = await asyncio.to_thread(read_sidecar_info, f.path, f.hashes, names)
+            info = await asyncio.to_thread(
+                read_sidecar_info, f.path, f.hashes, names, web_base=self.web_base
+            )
             if info is not None:
                 self.store.save_outcome(f.hashes["SHA256"], "identified", info,
                                         matched_by="sidecar")  # fmt: skip
@@ -259,7 +265,7 @@ class Scanner:
         self.store.save_files([f])
         sha = hashes["SHA256"]
         listing = Listing(dir_names={})
-        if self.store.lookup_state(sha) is None and _has_sidecar(path):
+        if self.store.lookup_state(sha) is None and has_sidecar(path):
             await self._read_sidecars([f], listing, {})
         status, retry_after = self.store.lookup_state(sha) or (None, None)
         within_retry = status == "unknown" and (retry_after or "") > iso(utc_now())
@@ -287,14 +293,6 @@ class Scanner:
             if os.path.isfile(candidate):
                 return candidate
         raise FileNotFoundError(f"No model file {folder}/{name} was found.")
-
-
-def _has_sidecar(path: str) -> bool:
-    directory, name = os.path.split(path)
-    stem = os.path.splitext(name)[0]
-    return any(os.path.exists(os.path.join(directory, stem + suffix)) or
-               os.path.exists(os.path.join(directory, name + suffix))
-               for suffix in SIDECAR_SUFFIXES)  # fmt: skip
 
 
 async def _ready(value):

@@ -1,105 +1,33 @@
-"""Turn what other tools saved next to a model into our ``civitai_info`` (matched_by
-"sidecar"): a CivitAI model-version JSON (Civitai-Helper, SwarmUI, LoRA Manager's "civitai"
-object) or Stability Matrix's ConnectedModelInfo. Every field is read defensively: these
-files are written by many versions of many tools."""
+"""What other tools save next to a model → our ``civitai_info`` (matched_by "sidecar").
 
-from ...civitai import build_civitai_info, category_for_type
-from ..store import iso, utc_now
+Pure functions over parsed JSON (no file IO: sidecars.py reads the files through the one
+untrusted-JSON reader). Each format is one ``SidecarFormat`` in ``SIDECAR_FORMATS``: its
+file name and its adapter ``adapt(data, hashes, web_base) -> CivitaiInfo | None`` (None when
+the sidecar is about another file or holds nothing). Every adapter ends in civitai's one
+builder, ``build_civitai_info``, so every producer gives the same contract. To support a new
+tool, add an adapter and a ``SidecarFormat``; discovery and reading follow.
 
-WEB = "https://civitai.com"
+A sidecar counts only when its hash agrees with the file: SHA256 decides when it has one,
+AutoV2 only when that is all it has. Every field is read defensively: these files are
+written by many versions of many tools.
+"""
 
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
-def _list(value) -> list:
-    return [v for v in value if isinstance(v, (str, int, float))] if isinstance(value, list) else []
+from ...civitai import build_civitai_info
+
+Adapter = Callable[[dict, dict, str], dict | None]
 
 
 def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _int(value):
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _tags(value) -> list[str]:
-    # CivitAI returns tag strings; some dumps have {"name": ...} objects
-    out = []
-    for tag in value if isinstance(value, list) else []:
-        name = tag.get("name") if isinstance(tag, dict) else tag
-        if isinstance(name, str) and name:
-            out.append(name)
-    return out
-
-
-def _stats(value) -> dict:
-    stats = _dict(value)
-    keys = {
-        "downloadCount": "download_count",
-        "thumbsUpCount": "thumbs_up_count",
-        "thumbsDownCount": "thumbs_down_count",
-        "commentCount": "comment_count",
-        "tippedAmountCount": "tipped_amount_count",
-    }
-    return {snake: _int(stats.get(camel)) for camel, snake in keys.items() if camel in stats}
-
-
-def _url(model_id, version_id) -> str | None:
-    if model_id is None:
-        return None
-    url = f"{WEB}/models/{model_id}"
-    return url + (f"?modelVersionId={version_id}" if version_id is not None else "")
-
-
-def info_from_version(version: dict, file: dict | None, model: dict | None = None) -> dict:
-    """A CivitAI model-version object (``file`` = the entry of ``files[]`` that matched;
-    ``model`` = a parent model object, when the tool kept one) → civitai_info."""
-    short = _dict(version.get("model"))
-    # LoRA Manager keeps tags/description in the version's "model": use it as the parent
-    parent = model or (short if ("tags" in short or "description" in short) else None)
-    matched = _dict(_dict(file).get("hashes")).get("SHA256")
-    return build_civitai_info(version, parent, "sidecar", matched_hash=matched)
-
-
-def info_from_cm_info(cm: dict) -> dict:
-    """Stability Matrix's ConnectedModelInfo (PascalCase keys) → civitai_info."""
-    get = _ci_get(cm)
-    model_id, version_id = _int(get("ModelId")), _int(get("VersionId"))
-    model_type = get("ModelType") if isinstance(get("ModelType"), str) else None
-    meta = _dict(get("FileMetadata"))
-    meta_get = _ci_get(meta)
-    return {
-        "model_id": model_id,
-        "version_id": version_id,
-        "model_name": get("ModelName") if isinstance(get("ModelName"), str) else None,
-        "version_name": get("VersionName") if isinstance(get("VersionName"), str) else None,
-        "type": model_type,
-        "category": category_for_type(model_type),
-        "base_model": get("BaseModel") if isinstance(get("BaseModel"), str) else None,
-        "description": get("ModelDescription")
-        if isinstance(get("ModelDescription"), str)
-        else None,
-        "version_description": get("VersionDescription")
-        if isinstance(get("VersionDescription"), str)
-        else None,
-        "creator": None,
-        "tags": _tags(get("Tags")),
-        "trained_words": [w for w in _list(get("TrainedWords")) if isinstance(w, str)],
-        "stats": _stats({k[0].lower() + k[1:]: v for k, v in _dict(get("Stats")).items()}),
-        "images": [],
-        "nsfw": bool(get("Nsfw") or False),
-        "file": {
-            "name": None,
-            "size_kb": None,
-            "format": meta_get("Format"),
-            "fp": meta_get("Fp"),
-            "primary": True,
-        }
-        if meta
-        else None,
-        "matched_by": "sidecar",
-        "url": _url(model_id, version_id),
-        "fetched_at": iso(utc_now()),
-    }
+def _files(version: dict) -> list[dict]:
+    files = version.get("files")
+    return [f for f in files if isinstance(f, dict)] if isinstance(files, list) else []
 
 
 def _ci_get(obj: dict):
@@ -107,3 +35,108 @@ def _ci_get(obj: dict):
     camelCase over time)."""
     lowered = {k.lower(): v for k, v in obj.items() if isinstance(k, str)}
     return lambda key: lowered.get(key.lower())
+
+
+def _agreeing_hash(their, hashes: dict) -> str | None:
+    """The sidecar's hash that matches the file (SHA256 if it has one, else AutoV2), or
+    None when it has neither or they disagree."""
+    get = _ci_get(_dict(their))
+    for name in ("SHA256", "AutoV2"):
+        value = get(name)
+        if isinstance(value, str) and value:
+            return value if value.upper() == (hashes.get(name) or "").upper() else None
+    return None
+
+
+def from_civitai_info(version: dict, hashes: dict, web_base: str) -> dict | None:
+    """``<stem>.civitai.info`` (Civitai-Helper, SwarmUI): CivitAI's model-version JSON; one
+    of its ``files[].hashes`` must agree with the file."""
+    for file in _files(version):
+        matched = _agreeing_hash(file.get("hashes"), hashes)
+        if matched:
+            return _from_version(version, matched, web_base)
+    return None
+
+
+def from_lora_manager(meta: dict, hashes: dict, web_base: str) -> dict | None:
+    """``<stem>.metadata.json`` (ComfyUI LoRA Manager): ``sha256`` + a ``civitai`` object
+    holding the version JSON (empty when LoRA Manager found nothing: ignored)."""
+    version = _dict(meta.get("civitai"))
+    if not version.get("id") and not version.get("modelId"):
+        return None  # LoRA Manager writes metadata for models CivitAI doesn't know, too
+    info = from_civitai_info(version, hashes, web_base)
+    sha = meta.get("sha256")
+    if info is None and isinstance(sha, str) and sha.upper() == str(hashes.get("SHA256")).upper():
+        info = _from_version(version, None, web_base)  # its own sha256 agrees: primary file
+    return info
+
+
+def _from_version(version: dict, matched_hash: str | None, web_base: str) -> dict:
+    short = _dict(version.get("model"))
+    # LoRA Manager keeps tags/description in the version's "model": use it as the parent
+    parent = short if ("tags" in short or "description" in short) else None
+    return build_civitai_info(
+        version, parent, "sidecar", matched_hash=matched_hash, web_base=web_base
+    )
+
+
+def from_cm_info(cm: dict, hashes: dict, web_base: str) -> dict | None:
+    """``<stem>.cm-info.json`` (Stability Matrix's ConnectedModelInfo, PascalCase keys):
+    translated to CivitAI's version + model JSON, then built like any other answer."""
+    get = _ci_get(cm)
+    if not get("ModelId") or not _agreeing_hash(get("Hashes"), hashes):
+        return None
+    meta = _ci_get(_dict(get("FileMetadata")))
+    files = []
+    if get("FileMetadata"):
+        files = [{"primary": True, "metadata": {"format": meta("Format"), "fp": meta("Fp")}}]
+    stats = {k[:1].lower() + k[1:]: v for k, v in _dict(get("Stats")).items()}
+    version = {
+        "id": get("VersionId"),
+        "modelId": get("ModelId"),
+        "name": get("VersionName"),
+        "baseModel": get("BaseModel"),
+        "description": get("VersionDescription"),
+        "trainedWords": get("TrainedWords"),
+        "files": files,
+    }
+    model = {
+        "id": get("ModelId"),
+        "name": get("ModelName"),
+        "type": get("ModelType"),
+        "description": get("ModelDescription"),
+        "tags": get("Tags"),
+        "stats": stats,
+        "nsfw": bool(get("Nsfw")),
+    }
+    return build_civitai_info(version, model, "sidecar", web_base=web_base)
+
+
+@dataclass(frozen=True)
+class SidecarFormat:
+    """A sidecar file name (``<stem><suffix>``, and ``<file name><suffix>`` too when
+    ``full_name``) and the adapter that reads it."""
+
+    suffix: str
+    adapt: Adapter
+    full_name: bool = False
+
+    def names(self, model_name: str) -> list[str]:
+        stem = os.path.splitext(model_name)[0]
+        return [stem + self.suffix] + ([model_name + self.suffix] if self.full_name else [])
+
+
+#: Tried in this order; the first sidecar that agrees wins.
+SIDECAR_FORMATS = (
+    SidecarFormat(".civitai.info", from_civitai_info, full_name=True),
+    SidecarFormat(".metadata.json", from_lora_manager),
+    SidecarFormat(".cm-info.json", from_cm_info),
+)
+SIDECAR_SUFFIXES = tuple(f.suffix for f in SIDECAR_FORMATS)
+#: The one sidecar the pack writes (``--write-sidecars``), in Civitai-Helper's layout.
+WRITTEN = SIDECAR_FORMATS[0]
+
+
+def sidecar_candidates(model_name: str) -> list[tuple[str, SidecarFormat]]:
+    """Every sidecar file name of a model file name, with its format, in the order tried."""
+    return [(name, fmt) for fmt in SIDECAR_FORMATS for name in fmt.names(model_name)]

@@ -8,6 +8,8 @@ all the sidecar has):
 - ``<stem>.metadata.json`` (ComfyUI LoRA Manager): ``"sha256"`` + a ``"civitai"`` object
   holding the version JSON (empty when LoRA Manager found nothing: then ignored).
 - ``<stem>.cm-info.json`` (Stability Matrix ConnectedModelInfo): ``"Hashes"`` + flat fields.
+The formats, their file names and their pure adapters are ``SIDECAR_FORMATS`` in
+sidecar_info.py; this module only reads and writes the files.
 """
 
 import json
@@ -15,43 +17,31 @@ import logging
 import os
 import tempfile
 
+from ...civitai import DEFAULT_WEB_BASE
 from ...hashing import UntrustedJSONError, read_json_file
-from .sidecar_info import _ci_get, _dict, info_from_cm_info, info_from_version
+from .sidecar_info import WRITTEN, sidecar_candidates
 
 _log = logging.getLogger(__name__)
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024  # a sidecar bigger than this is not one of ours to read
 
 
-def sidecar_names(model_name: str) -> list[str]:
-    """Candidate sidecar file names for a model file name, in the order they are tried."""
-    stem = os.path.splitext(model_name)[0]
-    return [
-        f"{stem}.civitai.info",
-        f"{model_name}.civitai.info",
-        f"{stem}.metadata.json",
-        f"{stem}.cm-info.json",
-    ]
-
-
-def read_sidecar_info(path: str, hashes: dict, dir_names=None) -> dict | None:
+def read_sidecar_info(
+    path: str, hashes: dict, dir_names=None, *, web_base: str = DEFAULT_WEB_BASE
+) -> dict | None:
     """civitai_info (matched_by "sidecar") from the first sidecar of ``path`` whose hash
     matches ``hashes``; None when there is none. ``dir_names`` (the names in the file's
-    directory, from the listing) avoids a stat per candidate. Never raises for a bad file."""
+    directory, from the listing) avoids a stat per candidate. ``web_base``: the site of the
+    links (``Settings.web_base``). Never raises for a bad file."""
     directory, name = os.path.split(path)
-    for candidate in sidecar_names(name):
+    for candidate, fmt in sidecar_candidates(name):
         if dir_names is not None and candidate not in dir_names:
             continue
         data = _load_json(os.path.join(directory, candidate))
         if data is None:
             continue
         try:
-            if candidate.endswith(".civitai.info"):
-                info = _from_version(data, hashes)
-            elif candidate.endswith(".metadata.json"):
-                info = _from_lora_manager(data, hashes)
-            else:
-                info = _from_cm_info(data, hashes)
+            info = fmt.adapt(data, hashes, web_base)
         except (TypeError, ValueError, AttributeError) as exc:
             _log.warning("ignoring sidecar %s: %s", os.path.join(directory, candidate), exc)
             continue
@@ -59,6 +49,12 @@ def read_sidecar_info(path: str, hashes: dict, dir_names=None) -> dict | None:
             _log.debug("identified %s from sidecar %s", path, candidate)
             return info
     return None
+
+
+def has_sidecar(path: str) -> bool:
+    """Whether any sidecar file of ``path`` exists (one stat per candidate name)."""
+    directory, name = os.path.split(path)
+    return any(os.path.exists(os.path.join(directory, n)) for n, _ in sidecar_candidates(name))
 
 
 def _load_json(path: str) -> dict | None:
@@ -73,53 +69,16 @@ def _load_json(path: str) -> dict | None:
         return None
 
 
-def _agrees(their: dict, hashes: dict) -> bool:
-    """SHA256 decides when the sidecar has one; AutoV2 only when that is all it has."""
-    get = _ci_get(_dict(their))
-    sha = get("SHA256")
-    if isinstance(sha, str) and sha:
-        return sha.upper() == (hashes.get("SHA256") or "").upper()
-    v2 = get("AutoV2")
-    return isinstance(v2, str) and bool(v2) and v2.upper() == (hashes.get("AutoV2") or "").upper()
-
-
-def _from_version(version: dict, hashes: dict) -> dict | None:
-    files = [f for f in version.get("files") or [] if isinstance(f, dict)]
-    for file in files:
-        if _agrees(file.get("hashes"), hashes):
-            return info_from_version(version, file)
-    return None
-
-
-def _from_lora_manager(meta: dict, hashes: dict) -> dict | None:
-    version = _dict(meta.get("civitai"))
-    if not version.get("id") and not version.get("modelId"):
-        return None  # LoRA Manager writes metadata for models CivitAI doesn't know, too
-    info = _from_version(version, hashes)
-    if info is None and isinstance(meta.get("sha256"), str):
-        if meta["sha256"].upper() == (hashes.get("SHA256") or "").upper():
-            files = [f for f in version.get("files") or [] if isinstance(f, dict)]
-            primary = next((f for f in files if f.get("primary")), files[0] if files else None)
-            info = info_from_version(version, primary)
-    return info
-
-
-def _from_cm_info(cm: dict, hashes: dict) -> dict | None:
-    get = _ci_get(cm)
-    if not get("ModelId") or not _agrees(get("Hashes"), hashes):
-        return None
-    return info_from_cm_info(cm)
-
-
 def write_civitai_info(path: str, info: dict, hashes: dict) -> str | None:
     """Write ``<stem>.civitai.info`` for an identified model (Civitai-Helper's layout: a
     version-like JSON) unless a sidecar already exists. Atomic: temp file + rename in the same
     directory. Returns the sidecar path, or None when it was left alone or could not be
     written (logged)."""
-    target = os.path.splitext(path)[0] + ".civitai.info"
+    directory, name = os.path.split(path)
+    target = os.path.join(directory, WRITTEN.names(name)[0])
     if os.path.exists(target):
         return None
-    file = _dict(info.get("file"))
+    file = info.get("file") if isinstance(info.get("file"), dict) else {}
     version = {
         "id": info.get("version_id"),
         "modelId": info.get("model_id"),
