@@ -16,6 +16,7 @@ _EXPORTS = {
     "parse_setting": "config",
     "setting_keys": "config",
     "CivitaiError": "errors",
+    "as_sentence": "errors",
     "build_civitai_info": "info",
     "SpacingLimiter": "limiter",
     "LookupOutcome": "outcome",

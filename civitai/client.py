@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 
 from .config import Settings, load_settings
 from .constants import BREAKER_FAILURES, BULK_LIMIT, MODELS_LIMIT
-from .errors import AuthError, CivitaiError, NotFoundError
-from .http import HttpCaller, as_sentence
+from .errors import AuthError, CivitaiError, NotFoundError, as_sentence
+from .http import HttpCaller
 from .info import build_civitai_info
 from .limiter import SpacingLimiter
 from .mapping import is_hash, is_sha256, map_bulk, map_ids, matched_kind, models_by_id, normalize

@@ -70,5 +70,8 @@ class NotFoundError(CivitaiError, LookupError):
     kind = "not_found"
 
 
-# Worth another try after a pause (Cloudflare pages only when the status says transient).
-RETRYABLE = (RateLimitedError, ServerError, CivitaiTimeoutError, CivitaiNetworkError)
+def as_sentence(exc: BaseException) -> str:
+    """The one way the pack words an exception for a user: its message as a sentence (final
+    period added when missing; the class name when the message is empty)."""
+    text = str(exc).strip() or type(exc).__name__
+    return text if text.endswith((".", "!", "?")) else text + "."

@@ -28,6 +28,7 @@ from .errors import (
     CivitaiNetworkError,
     CivitaiTimeoutError,
     CloudflareError,
+    as_sentence,
 )
 from .limiter import SpacingLimiter
 from .responses import parse_response
@@ -171,12 +172,6 @@ def _too_large(status: int) -> BadResponseError:
         "it was not read.",
         status=status,
     )
-
-
-def as_sentence(exc: BaseException) -> str:
-    """The error's message as a sentence (final period added when missing)."""
-    text = str(exc).strip() or type(exc).__name__
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def retry_delay(exc: CivitaiError, attempt: int) -> float | None:

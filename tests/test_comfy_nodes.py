@@ -50,7 +50,7 @@ def test_identify_model_outputs_and_progress(env, fake_civitai):
                      name="My LoRA", version_name="v2", base_model="SDXL 1.0",
                      trained_words=["trig one", " trig two "])  # fmt: skip
     identify, _ = _nodes()
-    out = _run(identify, model="loras/style/my_lora.safetensors", force_refresh=False)
+    out = _run(identify, model="loras/style/my_lora.safetensors", refresh=False)
     info_json, model_name, version_name, base_model, trigger_words, url = out
     info = json.loads(info_json)
     assert info["status"] == "identified"
@@ -71,7 +71,7 @@ def test_identify_model_outputs_and_progress(env, fake_civitai):
 def test_identify_unknown_file_gives_empty_outputs(env, fake_civitai):
     env.add_model("other", "mystery.ckpt", b"nobody knows me")  # a .safetensors name: error
     identify, _ = _nodes()
-    out = _run(identify, model="other/mystery.ckpt", force_refresh=True)
+    out = _run(identify, model="other/mystery.ckpt", refresh=True)
     info = json.loads(out[0])
     assert info["status"] == "unknown"
     assert info["sha256"] == hashlib.sha256(b"nobody knows me").hexdigest().upper()
@@ -105,7 +105,7 @@ def test_scan_models_folder_summary_report_and_progress(env, fake_civitai):
     env.add_model("other", "dl/unknown.safetensors", unknown)
     _add_known(env, fake_civitai, "loras", "l.safetensors", lora, name="Not looked up")
     _, scan = _nodes()
-    summary, report_json = _run(scan, folder="all", identify="other only", force_refresh=False)
+    summary, report_json = _run(scan, folder="all", identify="other only", retry_unknown=False)
     assert summary.startswith("Scan done: 3 files")
     report = json.loads(report_json)
     assert report["job"]["state"] == "done"
@@ -117,7 +117,7 @@ def test_scan_models_folder_summary_report_and_progress(env, fake_civitai):
     events = [e for e, _, _ in env.server_module.PromptServer.instance.sent]
     assert events[-1] == "civitai-identify.done" and "civitai-identify.progress" in events
 
-    summary, report_json = _run(scan, folder="loras", identify="all", force_refresh=False)
+    summary, report_json = _run(scan, folder="loras", identify="all", retry_unknown=False)
     report = json.loads(report_json)
     assert [m["model_name"] for m in report["models"]] == ["Not looked up"]
 

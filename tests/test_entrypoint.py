@@ -38,7 +38,14 @@ async def test_entrypoint_lists_both_nodes_with_valid_schemas(comfy_env):
         "loras/style/a.safetensors",
         "other/misc/c.safetensors",
     ]
-    assert identify["input"]["required"]["force_refresh"][0] == "BOOLEAN"
+    assert identify["input"]["required"]["refresh"][0] == "BOOLEAN"
+    # One meaning per name: refresh re-hashes and asks again; retry_unknown asks again now
+    # about files CivitAI did not know (the names saved workflows keep).
+    assert "Re-hash" in identify["input"]["required"]["refresh"][1]["tooltip"]
+    scan = nodes[1].GET_NODE_INFO_V1()
+    retry = scan["input"]["required"]["retry_unknown"]
+    assert retry[0] == "BOOLEAN" and "did not know" in retry[1]["tooltip"]
+    assert "force_refresh" not in identify["input"]["required"] | scan["input"]["required"]
     assert identify["output"] == ["STRING"] * 6
     assert identify["output_name"] == [
         "civitai_info",
@@ -143,7 +150,7 @@ def test_identify_fingerprint_changes_with_the_file(comfy_env):
     assert first == identify.fingerprint_inputs(model="loras/a.safetensors")
     path.write_bytes(b"a replaced file")
     assert identify.fingerprint_inputs(model="loras/a.safetensors") != first
-    forced = identify.fingerprint_inputs(model="loras/a.safetensors", force_refresh=True)
+    forced = identify.fingerprint_inputs(model="loras/a.safetensors", refresh=True)
     assert forced != forced  # NaN: always runs again
     assert identify.fingerprint_inputs(model="loras/../x.pt") == "loras/../x.pt"
 

@@ -2,12 +2,12 @@
 what follows with "; ", and counts agree with their nouns ("1 error", "2 errors")."""
 
 import logging
+import re
 
 from fake_civitai import fake_client
 from models_tree import open_scanner, safetensors_bytes
 from packload import pack_module
 
-http = pack_module("civitai.http")
 H1 = "A" * 64
 
 
@@ -40,9 +40,24 @@ async def test_models_call_failure_warning_is_two_sentences(fake_civitai, caplog
 
 
 def test_as_sentence_adds_a_missing_period_only():
-    assert http.as_sentence(ValueError("no answer")) == "no answer."
-    assert http.as_sentence(ValueError("No answer.")) == "No answer."
-    assert http.as_sentence(ValueError("")) == "ValueError."
+    as_sentence = pack_module("civitai").as_sentence
+    assert as_sentence(ValueError("no answer")) == "no answer."
+    assert as_sentence(ValueError("No answer.")) == "No answer."
+    assert as_sentence(ValueError("")) == "ValueError."
+
+
+def test_errors_are_worded_by_one_function():
+    from packload import PACK_DIR
+
+    sources = [
+        p for room in ("hashing", "civitai", "nodes") for p in (PACK_DIR / room).rglob("*.py")
+    ]
+    defining = sorted(
+        str(p.relative_to(PACK_DIR))
+        for p in sources
+        if re.search(r"^def _?(as_)?sentence\(", p.read_text(encoding="utf-8"), flags=re.M)
+    )
+    assert defining == ["civitai/errors.py"]
 
 
 async def test_scan_summary_line_counts_in_singular_and_plural(tmp_path, caplog):

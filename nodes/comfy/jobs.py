@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 
+from ...civitai import as_sentence
 from ...hashing import HashCancelledError
 
 _log = logging.getLogger(__name__)
@@ -138,11 +139,6 @@ class JobManager:
             if not isinstance(exc, (OSError, ValueError)):  # expected ones: no trace
                 _log.exception("CivitAI Identify %s job failed", job.kind)
             job.exception = exc
-            job._finish("error", error=_sentence(exc))
+            job._finish("error", error=as_sentence(exc))
             return
         job._finish("cancelled" if job.cancelled() else "done", summary=summary)
-
-
-def _sentence(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if text.endswith((".", "!", "?")) else text + "."

@@ -12,7 +12,7 @@ a JSON status (``unknown`` or ``error`` with a sentence).
 import asyncio
 import json
 
-from ...civitai import IDENTIFY_MODES
+from ...civitai import IDENTIFY_MODES, as_sentence
 from .names import BadName, ModelNotFound, split_choice
 
 POLL_SECONDS = 0.1
@@ -20,13 +20,13 @@ POLL_SECONDS = 0.1
 MODE_CHOICES = {("other only" if m == "other" else m): m for m in IDENTIFY_MODES}
 
 
-async def identify_outputs(service, choice: str, force: bool, progress_bar) -> tuple:
+async def identify_outputs(service, choice: str, refresh: bool, progress_bar) -> tuple:
     """(civitai_info JSON, model_name, version_name, base_model, trigger_words, url)."""
     try:
         folder, name = split_choice(choice)
         latest: dict = {}
         work = asyncio.ensure_future(
-            service.call(service.identify, folder, name, bool(force), progress=latest.update)
+            service.call(service.identify, folder, name, bool(refresh), progress=latest.update)
         )
         bar = progress_bar(1)
         try:
@@ -40,7 +40,7 @@ async def identify_outputs(service, choice: str, force: bool, progress_bar) -> t
         return _status_outputs("error", choice, str(exc))
     except Exception as exc:  # noqa: BLE001 - a node result, never a failed workflow
         _reraise_interrupt(exc)
-        return _status_outputs("error", choice, service.redact(_sentence(exc)))
+        return _status_outputs("error", choice, service.redact(as_sentence(exc)))
     return record_outputs(record, choice)
 
 
@@ -67,12 +67,12 @@ def _status_outputs(status, choice, error=None, hashes=None) -> tuple:
     return (json.dumps(data, ensure_ascii=False), "", "", "", "", "")
 
 
-async def scan_outputs(service, folder: str, mode: str, force: bool, progress_bar) -> tuple:
+async def scan_outputs(service, folder: str, mode: str, retry_unknown: bool, progress_bar) -> tuple:
     """(summary sentence, report JSON). Waits for a scan already running, then scans."""
     try:
         folders = "all" if folder == "all" else [folder]
         identify = MODE_CHOICES.get(mode, mode)
-        job = await service.call(_own_scan, service, folders, identify, bool(force))
+        job = await service.call(_own_scan, service, folders, identify, bool(retry_unknown))
         bar = progress_bar(1)
         try:
             while job.running:
@@ -90,7 +90,7 @@ async def scan_outputs(service, folder: str, mode: str, force: bool, progress_ba
         models = await service.call(service.list_models, category=category)
     except Exception as exc:  # noqa: BLE001 - a node result, never a failed workflow
         _reraise_interrupt(exc)
-        error = {"status": "error", "error": service.redact(_sentence(exc))}
+        error = {"status": "error", "error": service.redact(as_sentence(exc))}
         return f"Scan failed: {error['error']}", json.dumps(error)
     report = {"job": result, "models": [_slim(m) for m in models["models"]]}
     return summary_sentence(result), json.dumps(report, ensure_ascii=False)
@@ -143,8 +143,3 @@ def _reraise_interrupt(exc: BaseException) -> None:
 def _move(bar, done, total) -> None:
     if total:
         bar.update_absolute(min(done or 0, total), total)
-
-
-def _sentence(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if text.endswith((".", "!", "?")) else text + "."

@@ -39,7 +39,7 @@ class IdentifyModel(io.ComfyNode):
             display_name="Identify Model (CivitAI)",
             category=CATEGORY,
             description="Find a model file on CivitAI by its hash: name, version, base "
-            "model, trigger words, link. Uses stored info unless force_refresh is on.",
+            "model, trigger words, link. Uses stored info unless refresh is on.",
             inputs=[
                 io.Combo.Input(
                     "model",
@@ -47,7 +47,9 @@ class IdentifyModel(io.ComfyNode):
                     tooltip="A model file, as <folder>/<file name>.",
                 ),
                 io.Boolean.Input(
-                    "force_refresh", default=False, tooltip="Hash and ask CivitAI again."
+                    "refresh",
+                    default=False,
+                    tooltip="Re-hash the file and ask CivitAI again, even when stored info exists.",
                 ),
             ],
             outputs=[
@@ -61,10 +63,10 @@ class IdentifyModel(io.ComfyNode):
         )
 
     @classmethod
-    def fingerprint_inputs(cls, model, force_refresh=False):
+    def fingerprint_inputs(cls, model, refresh=False):
         # ComfyUI reuses cached outputs while this is unchanged: a file replaced under the
-        # same name (new size/mtime) or force_refresh must run again.
-        if force_refresh:
+        # same name (new size/mtime) or refresh must run again.
+        if refresh:
             return math.nan
         try:
             folder, name = names.split_choice(model)
@@ -74,8 +76,8 @@ class IdentifyModel(io.ComfyNode):
         return f"{model}|{st.st_size}|{st.st_mtime_ns}"
 
     @classmethod
-    async def execute(cls, model, force_refresh=False):
-        outputs = await identify_outputs(get_service(), model, force_refresh, ProgressBar)
+    async def execute(cls, model, refresh=False):
+        outputs = await identify_outputs(get_service(), model, refresh, ProgressBar)
         return io.NodeOutput(*outputs)
 
 
@@ -98,7 +100,10 @@ class ScanModelsFolder(io.ComfyNode):
                     tooltip="Which files to look up on CivitAI after hashing.",
                 ),
                 io.Boolean.Input(
-                    "force_refresh", default=False, tooltip="Ask again about known-unknowns."
+                    "retry_unknown",
+                    default=False,
+                    tooltip="Ask CivitAI again now about files it did not know, instead of "
+                    "waiting for CIVITAI_IDENTIFY_RETRY_DAYS.",
                 ),
             ],
             outputs=[
@@ -113,8 +118,8 @@ class ScanModelsFolder(io.ComfyNode):
         return math.nan  # a queued scan always scans (NaN never equals the last value)
 
     @classmethod
-    async def execute(cls, folder, identify="other only", force_refresh=False):
-        outputs = await scan_outputs(get_service(), folder, identify, force_refresh, ProgressBar)
+    async def execute(cls, folder, identify="other only", retry_unknown=False):
+        outputs = await scan_outputs(get_service(), folder, identify, retry_unknown, ProgressBar)
         return io.NodeOutput(*outputs)
 
 

@@ -13,6 +13,7 @@ import logging
 import os
 import time
 
+from ...civitai import as_sentence
 from ...hashing import (
     FileChangedError,
     FileIdentity,
@@ -75,7 +76,7 @@ async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, tota
                     entry.name,
                     tuple(identity_of(entry.st)),
                     None,
-                    _sentence(exc),
+                    as_sentence(exc),
                 )
                 pending.append(update)
                 updates.append(update)
@@ -104,8 +105,3 @@ async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, tota
     for s in skipped:
         _log.warning("skipped %s: %s", s.path, s.reason)
     return updates, skipped, False
-
-
-def _sentence(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if text.endswith((".", "!", "?")) else text + "."
