@@ -12,6 +12,8 @@ _EXPORTS = {
     "hash_file": "engine",
     "FileIdentity": "identity",
     "file_identity": "identity",
+    "identity_key": "identity",
+    "read_error": "identity",
     "HashCache": "cache",
     "connect_db": "db",
     "migrate": "db",

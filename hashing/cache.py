@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from .db import connect_db, migrate, transaction
 from .engine import HASH_NAMES, HashResult, hash_file
-from .identity import FileIdentity, file_identity
+from .identity import FileIdentity, file_identity, identity_key
 
 _log = logging.getLogger(__name__)
 
@@ -35,19 +35,10 @@ MIGRATIONS = {1: (_CREATE, _INDEX)}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
-def _i64(n: int) -> int:
-    """SQLite integers are signed 64-bit; some filesystems hand out inodes ≥ 2**63."""
-    return n - (1 << 64) if n >= (1 << 63) else n
-
-
 def _stored_path(path: str | bytes) -> str:
     """``path`` as SQLite can store it: a non-UTF-8 file name (surrogates on Linux) would
     raise UnicodeEncodeError, so those few characters are written as escapes."""
     return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _key(identity: FileIdentity) -> tuple:
-    return tuple(_i64(v) for v in identity)
 
 
 class HashCache:
@@ -77,7 +68,7 @@ class HashCache:
             row = self._conn.execute(
                 f"SELECT {', '.join(_COLUMNS)}, has_autov3 FROM hash_cache "
                 "WHERE dev = ? AND ino = ? AND size = ? AND mtime_ns = ?",
-                _key(identity),
+                identity_key(identity),
             ).fetchone()
         if row is None:
             return None
@@ -119,7 +110,7 @@ class HashCache:
         """Remember ``result`` (replacing the row of an older version of the same inode)."""
         h = result.hashes
         has_autov3 = "AutoV3" in h
-        key = _key(result.identity)
+        key = identity_key(result.identity)
         path = _stored_path(result.path)
         with self._lock, transaction(self._conn):
             if not has_autov3:  # keep an AutoV3 computed earlier for the same identity
@@ -148,7 +139,7 @@ class HashCache:
             self._conn.execute(
                 "UPDATE hash_cache SET path = ? WHERE dev = ? AND ino = ? AND size = ? "
                 "AND mtime_ns = ? AND path != ?",
-                (path, *_key(identity), path),
+                (path, *identity_key(identity), path),
             )
 
     def close(self) -> None:

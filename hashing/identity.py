@@ -21,6 +21,23 @@ class FileIdentity(NamedTuple):
     def from_stat(cls, st: os.stat_result) -> "FileIdentity":
         return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
+    @property
+    def key(self) -> tuple[int, int, int, int]:
+        """This identity as stored (hash cache, model store): see ``identity_key``."""
+        return identity_key(self)
+
+
+_U63 = 1 << 63
+
+
+def identity_key(identity) -> tuple[int, int, int, int]:
+    """The one normalisation of a (dev, ino, size, mtime_ns) key for storage and comparison
+    with stored keys: SQLite integers are signed 64-bit, and some network and FUSE
+    filesystems hand out inode (or device) numbers ≥ 2**63, which would raise
+    OverflowError when bound. Those are folded to their two's-complement value; folding is
+    idempotent, so a key read back from the database maps to itself."""
+    return tuple(v - (1 << 64) if v >= _U63 else v for v in identity)  # type: ignore[return-value]
+
 
 def read_error(path, exc: OSError) -> FileReadError:
     """Translate an ``OSError`` from stat/open/read into a sentence naming the file."""

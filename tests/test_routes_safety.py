@@ -139,13 +139,16 @@ async def test_a_percent_sign_in_a_real_name_opens(api, name):
 
 
 async def test_scan_summary_and_events_carry_no_absolute_paths(api, tmp_path):
-    api.env.add_model("loras", "empty.safetensors", b"")  # skipped: listed with its path
+    pipe = api.env.add_model("loras", "pipe.safetensors", b"")
+    pipe.unlink()
+    os.mkfifo(pipe)  # not a file: skipped, listed with its path
     api.env.add_model("other", "bad.safetensors", b"not a safetensors header at all")
     _, job = await api.post("/civitai-identify/scan", {"identify": "none"}, expect=202)
     done = await api.wait_done(job["job_id"])
     _, last = await api.get("/civitai-identify/scan", expect=200)
     skipped = [s["path"] for s in last["summary"]["skipped"]]
-    assert "loras/empty.safetensors" in skipped
+    assert "loras/pipe.safetensors" in skipped
+    assert [e["name"] for e in last["summary"]["errors"]] == ["bad.safetensors"]
     assert str(tmp_path) not in str(api.events) and str(tmp_path) not in str(done)
 
 

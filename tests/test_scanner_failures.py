@@ -88,14 +88,15 @@ async def test_bad_entries_are_reported_per_file_and_never_stop_the_scan(tmp_pat
         records = {r["name"]: r for r in store.list_records()}
     skipped = {os.path.basename(s["path"]): s["reason"] for s in summary["skipped"]}
     assert skipped == {
-        "empty.safetensors": "empty file (0 bytes)",
         "loop.safetensors": "symlink loop",
         "broken.bin": "broken symlink",
         "caf\\xe9.safetensors": "file name is not valid UTF-8; rename it to scan it",
         "vanishing.pt": "deleted during the scan",
     }
     errors = {e["name"]: e["error"] for e in summary["errors"]}
-    assert set(errors) == {"locked.ckpt", "truncated.safetensors"}
+    assert set(errors) == {"locked.ckpt", "truncated.safetensors", "empty.safetensors"}
+    assert errors["empty.safetensors"].startswith("Empty file (0 bytes)")
+    assert records["empty.safetensors"]["status"] == "error"
     assert "Permission denied" in errors["locked.ckpt"]
     assert errors["truncated.safetensors"].startswith("Truncated safetensors file")
     assert records["truncated.safetensors"]["hashes"]["SHA256"]  # hashed all the same

@@ -31,6 +31,8 @@ def report_text(records: list[dict], summary: dict, fmt: str) -> str:
         row["trained_words"] = ", ".join(info.get("trained_words") or [])
         row.update(r.get("hashes") or {})
         writer.writerow(row)
+    for s in summary.get("skipped") or []:  # not files (pipes, loops...): no record, a reason
+        writer.writerow({"path": s["path"], "status": "skipped", "error": s["reason"]})
     return out.getvalue()
 
 

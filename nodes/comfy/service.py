@@ -272,7 +272,7 @@ class Service:
             identity = await asyncio.to_thread(file_identity, path)
         except OSError:
             return False
-        return row is not None and tuple(row.identity) == tuple(identity)
+        return row is not None and tuple(row.identity) == identity.key
 
     @staticmethod
     async def _cached(cache, path) -> bool:

@@ -5,7 +5,10 @@ a symlink loop ends with a "skipped" entry instead of recursion. A file reachabl
 categories (ComfyUI registers ``models/clip`` under both ``clip`` and ``text_encoders``) is
 listed once, under the first. Nothing here raises for a bad entry: it goes to ``skipped``.
 
-Names that are not valid UTF-8 (possible on Linux) are skipped with a sentence: records,
+Only what is not a file is "skipped" (with a reason): FIFOs, sockets and devices, directories
+with a model file's name, symlink loops, broken symlinks. Every regular file is an entry, an
+empty one too (the scanner records it as an error). Names that are not valid UTF-8 (possible
+on Linux) are skipped with a sentence: records,
 SQLite and JSON need real text, and a lossy name could not be mapped back to the file.
 """
 
@@ -132,6 +135,11 @@ def _claimed_on_the_way(root: str, start: str, others: set) -> bool:
     return False
 
 
+#: Reasons for things with a model file's name that are not files (broken files are records).
+NOT_A_FILE = "not a regular file (a pipe, socket or device)"
+NOT_A_FILE_DIR = "a directory, not a model file (its contents are scanned)"
+
+
 def _sidecar_stems(names) -> set[str]:
     """Stems that have a sidecar in this directory (``x`` for ``x.civitai.info``; also
     ``x.safetensors`` for ``x.safetensors.civitai.info``)."""
@@ -194,17 +202,19 @@ def _walk(
             continue
         mode = st.st_mode
         if S_ISDIR(mode):
+            if model:  # "x.safetensors/": walked, and said, as no model file has that name
+                listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE_DIR))
             subdirs.append((item, (st.st_dev, st.st_ino)))
             continue
-        if not model or not S_ISREG(mode):
+        if not model:
+            continue
+        if not S_ISREG(mode):
+            listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE))
             continue
         if not dir_ok or not (name.isascii() or _is_utf8(name)):
             listing.skipped.append(
                 Skipped(_printable(item.path), "file name is not valid UTF-8; rename it to scan it")
             )
-            continue
-        if st.st_size == 0:
-            listing.skipped.append(Skipped(item.path, "empty file (0 bytes)"))
             continue
         fkey = (st.st_dev, st.st_ino)
         if fkey in seen_files:

@@ -20,6 +20,8 @@ from ...hashing import (
     HashCancelledError,
     HashingError,
     header_problem,
+    is_safetensors_name,
+    read_error,
 )
 from ..store import FileUpdate
 from .discover import Entry, Skipped
@@ -30,8 +32,25 @@ FLUSH_FILES = 50
 FLUSH_SECONDS = 1.0
 
 
-def identity_of(st: os.stat_result) -> FileIdentity:
-    return FileIdentity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+EMPTY_FILE = "Empty file (0 bytes): a failed or interrupted download? Download it again."
+
+
+def file_problem(path: str, size: int) -> str | None:
+    """The check for a file whose hashes come from the store or the hash cache (not read
+    now): empty, a broken safetensors header, or no longer readable. None when fine."""
+    if size == 0:
+        return EMPTY_FILE
+    if is_safetensors_name(path):
+        return header_problem(path, size)
+    try:  # non-blocking: a FIFO swapped in since the listing must not hang the scan
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            os.read(fd, 1)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return str(read_error(path, exc))
+    return None
 
 
 def hash_one(cache, path: str, size: int, *, autov3: bool, progress, cancel):
@@ -74,7 +93,7 @@ async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, tota
                     entry.path,
                     entry.folder,
                     entry.name,
-                    tuple(identity_of(entry.st)),
+                    FileIdentity.from_stat(entry.st).key,
                     None,
                     as_sentence(exc),
                 )
@@ -89,7 +108,7 @@ async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, tota
             entry.path,
             entry.folder,
             entry.name,
-            tuple(result.identity),
+            result.identity.key,
             dict(result.hashes),
             problem,
         )

@@ -161,7 +161,7 @@ class LookupRunner:
                 continue
             self.totals["bytes_hashed"] += result.bytes_read
             self.store.save_files([FileUpdate(f.path, f.folder, f.name,
-                                              tuple(result.identity), dict(result.hashes),
+                                              result.identity.key, dict(result.hashes),
                                               f.file_error)])  # fmt: skip
             if result.hashes.get("AutoV3"):
                 return result.hashes["AutoV3"]

@@ -10,10 +10,11 @@ import time
 from collections import Counter
 
 from ...civitai import DEFAULT_WEB_BASE, IDENTIFY_MODES
+from ...hashing import FileIdentity
 from ..store import STATUSES, FileUpdate, iso, utc_now
 from .discover import Listing, list_models
 from .folders import OTHER
-from .hash_step import hash_entries, hash_one, identity_of
+from .hash_step import EMPTY_FILE, file_problem, hash_entries, hash_one
 from .lookup_step import LookupRunner, ScanCancelled
 from .progress import ScanProgress
 from .sidecars import has_sidecar, read_sidecar_info
@@ -76,10 +77,10 @@ class Scanner:
             _log.warning("skipped %s: %s", s.path, s.reason)
         totals = {"bytes_hashed": 0, "files_hashed": 0, "from_sidecars": 0}
 
-        unchanged, changed, to_hash, with_sidecar = [], [], [], set()
+        unchanged, changed, to_hash, with_sidecar, from_cache = [], [], [], set(), []
         for e in listing.entries:
-            st = e.st
-            ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            identity = FileIdentity.from_stat(e.st)
+            ident = identity.key
             row = known.get(e.path)
             if e.has_sidecar:
                 with_sidecar.add(e.path)
@@ -90,11 +91,16 @@ class Scanner:
                     changed.append(FileUpdate(e.path, e.folder, e.name, ident, row.hashes,
                                               row.file_error))  # fmt: skip
                 continue
-            hashes = self.cache.lookup(identity_of(e.st))
+            if e.st.st_size == 0:  # nothing to hash or look up: an error record
+                changed.append(FileUpdate(e.path, e.folder, e.name, ident, None, EMPTY_FILE))
+                continue
+            hashes = self.cache.lookup(identity)
             if hashes:
-                changed.append(FileUpdate(e.path, e.folder, e.name, ident, dict(hashes)))
+                from_cache.append(FileUpdate(e.path, e.folder, e.name, ident, dict(hashes)))
             else:
                 to_hash.append(e)
+        # not read now (renamed, or hashed by `hash`): checked as a fresh hash would be
+        changed += await asyncio.to_thread(_checked, from_cache)
         # last_seen of an unchanged file moves at most hourly: a re-scan writes nothing
         stale = iso(started - TOUCH_AFTER_SECONDS)
         self.store.touch_files(
@@ -246,20 +252,27 @@ class Scanner:
         path = self._resolve(folder, name)
         tracker = ScanProgress(progress)
         st = await asyncio.to_thread(os.stat, path)
-        ident = tuple(identity_of(st))
+        identity = FileIdentity.from_stat(st)
+        ident = identity.key
         row = self.store.get_file(folder, name)
         problem = None
+        if st.st_size == 0:
+            self.store.save_files([FileUpdate(path, folder, name, ident, None, EMPTY_FILE)])
+            tracker.phase("done")
+            return self.store.get_record(folder, name)
         if row and row.path == path and row.identity == ident and row.hashes:
             hashes, problem = row.hashes, row.file_error
         else:
-            hashes = self.cache.lookup(identity_of(st))
-            if not hashes:
+            hashes = self.cache.lookup(identity)
+            if hashes:
+                problem = await asyncio.to_thread(file_problem, path, st.st_size)
+            else:
                 tracker.phase("hashing", files_total=1, bytes_total=st.st_size,
                               current=f"{folder}/{name}")  # fmt: skip
                 result, problem = await asyncio.to_thread(hash_one, self.cache, path, st.st_size,
                                                     autov3=False, progress=tracker.bytes_progress,
                                                     cancel=None)  # fmt: skip
-                hashes, ident = result.hashes, tuple(result.identity)
+                hashes, ident = result.hashes, result.identity.key
                 tracker.file_finished(st.st_size)
         f = FileUpdate(path, folder, name, ident, dict(hashes), problem)
         self.store.save_files([f])
@@ -293,6 +306,14 @@ class Scanner:
             if os.path.isfile(candidate):
                 return candidate
         raise FileNotFoundError(f"No model file {folder}/{name} was found.")
+
+
+def _checked(updates: list[FileUpdate]) -> list[FileUpdate]:
+    return [
+        FileUpdate(u.path, u.folder, u.name, u.identity, u.hashes,
+                   file_problem(u.path, u.identity[2]))
+        for u in updates
+    ]  # fmt: skip
 
 
 async def _ready(value):

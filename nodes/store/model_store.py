@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ...hashing import connect_db, transaction
+from ...hashing import connect_db, identity_key, transaction
 from .fts import ensure_fts
 from .query import Lister, Query
 from .records import RECORD_COLUMNS, RECORD_FROM, iso, lookup_columns, row_to_record, utc_now
@@ -106,7 +106,7 @@ class ModelStore:
                 u.path,
                 u.folder,
                 u.name,
-                *u.identity,
+                *identity_key(u.identity),
                 (u.hashes or {}).get("SHA256"),
                 json.dumps(u.hashes) if u.hashes else None,
                 u.file_error,
