@@ -11,10 +11,11 @@ IDENTIFIED, UNKNOWN, ERROR = "identified", "unknown", "error"
 class LookupOutcome:
     """One answer per hash asked.
 
-    status "identified" → ``civitai_info`` (the DESIGN.md dict); "unknown" → CivitAI said it
-    does not know the hash (safe to store as unknown); "error" → no answer (``error`` is a
-    sentence, ``error_kind`` one of rate_limited, server_error, timeout, network,
-    cloudflare, bad_response, auth). An error is never an "unknown".
+    status "identified" → ``civitai_info`` (``CivitaiInfo``, docs/internals.md);
+    "unknown" → CivitAI said it does not know the hash (safe to store as unknown);
+    "error" → no answer (``error`` is a sentence, ``error_kind`` one of rate_limited,
+    server_error, timeout, network, cloudflare, bad_response, auth). An error is never an
+    "unknown".
     """
 
     hash: str

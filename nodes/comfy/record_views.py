@@ -1,6 +1,6 @@
 """Record views for ``GET models?view=``: ``full`` (the stored record) or ``brief``.
 
-``brief`` keeps every record key and every ``civitai_info`` key (DESIGN: "never a missing
+``brief`` keeps every record key and every ``civitai_info`` key (docs/internals.md: "never a missing
 key"), but empties what only the details view shows, so 10,000 records are a fraction of
 the full answer: ``description``, ``version_description``, ``creator`` and ``file`` become
 null, and ``images`` keeps only the thumbnail candidates. The details view fetches the

@@ -1,4 +1,4 @@
-"""Store rows → model records (the shape in DESIGN.md "A model record"), and the small
+"""Store rows → model records (the shape in docs/internals.md "A model record"), and the small
 helpers the store needs to fill its columns (timestamps, search text)."""
 
 import json
