@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from .config import Settings, load_settings
-from .constants import BREAKER_FAILURES, BULK_LIMIT, MODELS_LIMIT
+from .constants import BREAKER_FAILURES, BULK_LIMIT, MODELS_LIMIT, OUTAGE_REQUESTS
 from .errors import AuthError, CivitaiError, NotFoundError, as_sentence
 from .http import HttpCaller
 from .info import build_civitai_info
@@ -68,6 +68,7 @@ class CivitaiClient:
         parent models arrived.
         """
         run = _Run(self, on_outcome)
+        self._http.failed_in_row = 0  # each lookup call (one per scan) has its outage budget
         given = list(dict.fromkeys(hashes))
         for key in given:
             run.keys.setdefault(normalize(key), []).append(key)
@@ -123,7 +124,7 @@ class _Run:
         self.failures += 1
         if isinstance(exc, AuthError):
             self.tripped = exc
-        elif self.failures >= BREAKER_FAILURES:
+        elif self.failures >= BREAKER_FAILURES or self.http.failed_in_row >= OUTAGE_REQUESTS:
             log.warning("%d CivitAI calls failed in a row; not asking for the rest", self.failures)
             self.tripped = type(exc)(DOWN, status=getattr(exc, "status", None))
 

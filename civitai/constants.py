@@ -25,5 +25,12 @@ MAX_REDIRECTS = 3
 #: An answer body larger than this is not read to the end (real ones are a few MiB at most).
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
+# A Cloudflare challenge (403 + cf-mitigated: challenge, or a challenge page): 10 s, 20 s.
+CHALLENGE_ATTEMPTS = 3
+CHALLENGE_BACKOFF = 10.0
+
 # Circuit breaker: this many failed batches in a row → the rest is marked error unasked.
 BREAKER_FAILURES = 3
+# ...and at most this many failed requests in a row per lookup call (a scan makes one, and
+# one more for the AutoV3 fallback only when CivitAI answered): a down service costs ≤ 8.
+OUTAGE_REQUESTS = 8

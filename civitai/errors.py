@@ -47,9 +47,15 @@ class CivitaiNetworkError(CivitaiError, ConnectionError):
 
 
 class CloudflareError(CivitaiError):
-    """An HTML page (a Cloudflare challenge or outage page) instead of JSON."""
+    """An HTML page (a Cloudflare challenge or outage page) instead of JSON. ``challenge``:
+    Cloudflare is checking the client (``cf-mitigated: challenge`` or a challenge page),
+    which usually passes within seconds, so it is worth two later tries."""
 
     kind = "cloudflare"
+
+    def __init__(self, message: str, *, status: int | None = None, challenge: bool = False):
+        super().__init__(message, status=status)
+        self.challenge = challenge
 
 
 class BadResponseError(CivitaiError, ValueError):

@@ -13,9 +13,12 @@ from yarl import URL
 
 from .config import Settings
 from .constants import (
+    CHALLENGE_ATTEMPTS,
+    CHALLENGE_BACKOFF,
     MAX_BACKOFF,
     MAX_BODY_BYTES,
     MAX_REDIRECTS,
+    OUTAGE_REQUESTS,
     RATE_LIMIT_ATTEMPTS,
     RATE_LIMIT_BACKOFF,
     TRANSIENT_ATTEMPTS,
@@ -28,6 +31,7 @@ from .errors import (
     CivitaiNetworkError,
     CivitaiTimeoutError,
     CloudflareError,
+    NotFoundError,
     as_sentence,
 )
 from .limiter import SpacingLimiter
@@ -35,6 +39,7 @@ from .responses import parse_response
 
 log = logging.getLogger(__name__)
 _REDIRECTS = (301, 302, 303, 307, 308)
+_KEPT_HEADERS = ("Retry-After", "Location", "cf-mitigated")
 
 
 class HttpCaller:
@@ -49,6 +54,9 @@ class HttpCaller:
         self.settings = settings
         self.limiter = limiter
         self.calls = 0
+        #: failed requests in a row (the outage budget, OUTAGE_REQUESTS); reset by an answer
+        #: and at the start of each lookup call
+        self.failed_in_row = 0
         self._session: aiohttp.ClientSession | None = session
         self._own_session = session is None
 
@@ -80,13 +88,20 @@ class HttpCaller:
         while True:
             attempt += 1
             try:
-                return await self._once(method, url, json, note, describe)
+                data = await self._once(method, url, json, note, describe)
+            except NotFoundError:
+                self.failed_in_row = 0  # a real answer: CivitAI is up
+                raise
             except CivitaiError as exc:
+                self.failed_in_row += 1
                 delay = retry_delay(exc, attempt)
-                if delay is None:
+                if delay is None or self.failed_in_row >= OUTAGE_REQUESTS:
                     raise
                 log.warning("%s Retry %d in %.0f s.", as_sentence(exc), attempt, delay)
                 await self.limiter.sleep(delay)
+            else:
+                self.failed_in_row = 0
+                return data
 
     async def _once(self, method, url, json, note, describe) -> Any:
         what = f"{method} {url.path}" + (f" ({note})" if note else "")
@@ -131,7 +146,7 @@ class HttpCaller:
                 method, url, json=json, headers=headers, timeout=timeout, allow_redirects=False
             ) as resp:
                 body = await _read_capped(resp)
-                extra = {k: resp.headers.get(k, "") for k in ("Retry-After", "Location")}
+                extra = {k: resp.headers.get(k, "") for k in _KEPT_HEADERS}
                 return resp.status, resp.content_type, body.decode("utf-8", "replace"), extra
         except CivitaiError:
             raise  # a body past the cap
@@ -183,6 +198,10 @@ def retry_delay(exc: CivitaiError, attempt: int) -> float | None:
         if retry_after is not None:
             return retry_after if retry_after <= MAX_BACKOFF else None
         return min(RATE_LIMIT_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF)
+    if isinstance(exc, CloudflareError) and exc.challenge:
+        if attempt >= CHALLENGE_ATTEMPTS:
+            return None
+        return CHALLENGE_BACKOFF * 2 ** (attempt - 1)
     if isinstance(exc, CloudflareError):
         transient = exc.status is not None and exc.status >= 500
     else:

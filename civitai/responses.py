@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -18,18 +19,37 @@ from .errors import (
     ServerError,
 )
 
+#: Markers of Cloudflare's challenge pages ("Just a moment...", the challenge platform
+#: script, the old "Checking your browser" interstitial), looked for in the page's start.
+_CHALLENGE_PAGE = re.compile(
+    r"just a moment|challenge-platform|cf-chl|cf_chl|checking your browser", re.IGNORECASE
+)
+_CHALLENGE_SCAN = 64 * 1024
+
 
 def parse_response(
     status: int, content_type: str, text: str, headers: Mapping[str, str], *, token_sent: bool
 ) -> Any:
     """Return the decoded JSON of a successful answer, or raise the matching CivitaiError.
 
-    HTML (any status) → CloudflareError; 429 → RateLimitedError (with ``retry_after``);
+    A Cloudflare challenge (``cf-mitigated: challenge`` or a challenge page, any status) →
+    CloudflareError(challenge=True); other HTML (any status) → CloudflareError;
+    429 → RateLimitedError (with ``retry_after``);
     404 JSON → NotFoundError (CivitAI really doesn't know it); 401/403 JSON → AuthError;
     5xx → ServerError; undecodable JSON or any other status → BadResponseError.
     """
     content_type = (content_type or "").lower()
-    if "html" in content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+    html = "html" in content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
+    if (headers.get("cf-mitigated") or "").strip().lower() == "challenge" or (
+        html and _CHALLENGE_PAGE.search(text[:_CHALLENGE_SCAN])
+    ):
+        raise CloudflareError(
+            f"CivitAI's Cloudflare protection sent a browser challenge (HTTP {status}) "
+            "instead of data; try again in a few minutes.",
+            status=status,
+            challenge=True,
+        )
+    if html:
         raise CloudflareError(
             f"CivitAI answered with a web page instead of data (HTTP {status}): the site is "
             "down or behind a Cloudflare check; try again later.",

@@ -75,6 +75,11 @@ CLOUDFLARE_HTML = (
     "<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
     "<body>Checking your browser before accessing civitai.com. Cloudflare Ray ID: 0</body></html>"
 )
+#: What Cloudflare serves when the origin is down: HTML, but no challenge.
+OUTAGE_HTML = (
+    "<!DOCTYPE html><html><head><title>civitai.com | 502: Bad gateway</title></head>"
+    "<body>Bad gateway. Cloudflare Ray ID: 0</body></html>"
+)
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -199,7 +204,7 @@ class FakeCivitai(FakeCatalog):
         if self.down:
             if self.down == "reset":
                 return self._drop(request)
-            return web.Response(status=503, text=CLOUDFLARE_HTML, content_type="text/html")
+            return web.Response(status=503, text=OUTAGE_HTML, content_type="text/html")
         failure = self._take_failure(request.path)
         if failure:
             if failure["delay"]:

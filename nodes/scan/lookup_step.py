@@ -86,8 +86,7 @@ class LookupRunner:
         except (ScanCancelled, asyncio.CancelledError):
             raise
         except Exception as exc:  # noqa: BLE001 - a client bug must not lose the scan
-            _log.error("lookup failed: %s: %s", type(exc).__name__, exc)
-            message = f"The lookup failed unexpectedly ({type(exc).__name__})."
+            message = _unexpected("lookup", exc)
             outcomes = {sha: _Failed(sha, message) for sha in files_by_sha if sha not in handled}
         for outcome in (outcomes or {}).values():
             on_outcome(outcome)  # any the client did not report through on_outcome
@@ -115,30 +114,46 @@ class LookupRunner:
                 write_civitai_info(f.path, info, f.hashes or {})
 
     async def _autov3_fallback(self, deferred: dict[str, list[FileUpdate]]) -> None:
-        by_v3: dict[str, str] = {}
+        """Ask CivitAI by AutoV3 for the SHA256s it did not know. Several SHA256s may share
+        one AutoV3 (same tensors, other metadata): every one of them gets the answer. An
+        unexpected error here is that SHA256's error, as in the bulk step."""
+        by_v3: dict[str, list[str]] = {}
         for sha, files in deferred.items():
-            autov3 = await self._autov3_for(files)
+            try:
+                autov3 = await self._autov3_for(files)
+            except (ScanCancelled, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - one file's trouble, not the scan's
+                self._save(sha, _Failed(sha, _unexpected("AutoV3 step", exc)), files)
+                continue
             if autov3:
-                by_v3.setdefault(autov3.upper(), sha)
+                by_v3.setdefault(autov3.upper(), []).append(sha)
             else:
                 self._save(sha, _Unknown(sha), files)
         if not by_v3:
             return
-        _log.info("%d file(s) unknown by SHA256: trying AutoV3", len(by_v3))
+        _log.info("%d file(s) unknown by SHA256: trying AutoV3", len(deferred))
         self.tracker.update(lookups_total=self.tracker.snapshot()["lookups_total"] + len(by_v3))
-        outcomes = await cancellable(self.client.lookup(list(by_v3)), self.cancel)
-        for v3, sha in by_v3.items():
+        try:
+            outcomes = await cancellable(self.client.lookup(list(by_v3)), self.cancel)
+        except (ScanCancelled, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a client bug must not lose the scan
+            message = _unexpected("AutoV3 lookup", exc)
+            outcomes = {v3: _Failed(v3, message) for v3 in by_v3}
+        for v3, shas in by_v3.items():
             outcome = outcomes.get(v3) or next(
                 (o for k, o in outcomes.items() if k.upper() == v3), None
             )
             if outcome is None:
                 continue  # not answered: stays without a lookup, retried next scan
             self.tracker.lookup_done()
-            if outcome.status == "identified":
-                self.totals["autov3_identified"] += 1
-                self._save(sha, outcome, deferred[sha], matched_by="AutoV3")
-            else:
-                self._save(sha, outcome, deferred[sha])
+            for sha in shas:
+                if outcome.status == "identified":
+                    self.totals["autov3_identified"] += 1
+                    self._save(sha, outcome, deferred[sha], matched_by="AutoV3")
+                else:
+                    self._save(sha, outcome, deferred[sha])
 
     async def _autov3_for(self, files: list[FileUpdate]) -> str | None:
         """The AutoV3 of the first file that has (or can compute) one: a second read."""
@@ -166,6 +181,11 @@ class LookupRunner:
             if result.hashes.get("AutoV3"):
                 return result.hashes["AutoV3"]
         return None
+
+
+def _unexpected(step: str, exc: Exception) -> str:
+    _log.error("%s failed: %s: %s", step, type(exc).__name__, exc)
+    return f"The {step} failed unexpectedly ({type(exc).__name__}); the next scan retries it."
 
 
 class _Failed:

@@ -42,13 +42,28 @@ def read_sidecar_info(
             continue
         try:
             info = fmt.adapt(data, hashes, web_base)
-        except (TypeError, ValueError, AttributeError) as exc:
-            _log.warning("ignoring sidecar %s: %s", os.path.join(directory, candidate), exc)
+        except Exception as exc:  # noqa: BLE001 - whatever a sidecar holds, the scan goes on
+            _log.warning("ignoring sidecar %s: %s: %s", os.path.join(directory, candidate),
+                         type(exc).__name__, exc)  # fmt: skip
             continue
-        if info is not None:
-            _log.debug("identified %s from sidecar %s", path, candidate)
-            return info
+        if info is None:
+            continue
+        if not _is_an_answer(info):
+            _log.warning("ignoring sidecar %s: it names no valid model and version id",
+                         os.path.join(directory, candidate))  # fmt: skip
+            continue
+        _log.debug("identified %s from sidecar %s", path, candidate)
+        return info
     return None
+
+
+def _is_an_answer(info) -> bool:
+    """A sidecar stands in for CivitAI's answer only when it names a real model version
+    (positive integer ids): wrong types or garbage must leave the file to be looked up."""
+    return isinstance(info, dict) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0
+        for v in (info.get("model_id"), info.get("version_id"))
+    )
 
 
 def has_sidecar(path: str) -> bool:
