@@ -151,7 +151,8 @@ def test_retry_identifies_an_unknown_model(main_report):
 
 
 def test_scan_shows_progress_and_refreshes_the_list(main_report):
-    _assert_checks(main_report, "scan_progress_and_refresh", "scan_cancel")
+    _assert_checks(main_report, "scan_progress_and_refresh", "scan_cancel",
+                   "scan_refreshes_visible_page")  # fmt: skip
     assert "civitai-identify.progress" in main_report["events"]
 
 
@@ -168,6 +169,13 @@ def test_no_page_errors(main_report, bulk_report):
 def test_ten_thousand_records_stay_responsive(bulk_report):
     _assert_checks(bulk_report, "bulk_all_listed", "bulk_virtualised", "bulk_search_and_filter",
                    "bulk_sort", "bulk_scroll_to_end", "bulk_dom_stays_small")  # fmt: skip
+
+
+def test_the_panel_pages_searches_and_counts_on_the_server(bulk_report):
+    """First page + facets on open (never every record), more pages as the list scrolls,
+    search on the server, the menus' counts from GET facets."""
+    _assert_checks(bulk_report, "bulk_first_page_only", "bulk_scroll_loads_pages",
+                   "bulk_search_on_server", "bulk_facets_in_menus")  # fmt: skip
     t = bulk_report["timings"]
     # Generous sanity bounds (a hang, not a regression test: benchmarks/ has the figures).
     assert t["first_rows_ms"] < 20_000, t

@@ -1,15 +1,21 @@
 // 10,000+ records: the list is virtualised (few rows in the DOM), search and filters answer
 // quickly, and the main thread never stalls long. Timings go to report.timings (ms); the test
 // only applies a generous bound, benchmarks/panel_bench.py prints the figures.
-import { countText, rowTitles, search, sel, selectOption, waitCount } from "./scenario_lib.mjs";
+import { countText, rowTitles, search, sel, selectOption, selectSort, waitCount } from "./scenario_lib.mjs";
 
 export async function bulkScenario({ page, check, shot, report, args }) {
   const total = Number(args.total);
   const t = report.timings;
+  const asked = []; // every request the panel makes to the pack's routes
+  page.on("request", (r) => { if (r.url().includes("/civitai-identify/")) asked.push(decodeURIComponent(r.url())); });
   const start = Date.now();
   await page.goto(args.url);
   await page.waitForSelector(".cid-item", { timeout: 60000 });
   t.first_rows_ms = Date.now() - start;
+  const onOpen = asked.filter((u) => /\/models\?/.test(u));
+  const firstAnswer = await page.evaluate(async (url) => (await (await fetch(url)).json()).models.length, onOpen[0]);
+  check("bulk_first_page_only", firstAnswer === 200 && onOpen.length === 1 && /limit=200/.test(onOpen[0]) &&
+    asked.some((u) => /\/facets/.test(u)), { firstAnswer, asked });
   // Heartbeat: the longest gap between timer ticks is how long the page froze.
   await page.evaluate(() => {
     window.__maxGap = 0;
@@ -35,23 +41,27 @@ export async function bulkScenario({ page, check, shot, report, args }) {
   const one = await timed("search_one_ms", () => search(page, "model_09998", 1));
   const many = await timed("search_many_ms", () => search(page, "bulk", Number(args["bulk-count"])));
   await shot("bulk-02-search");
+  check("bulk_search_on_server", asked.some((u) => /\/models\?.*[?&]q=model_09998(&|$)/.test(u)) &&
+    asked.some((u) => /\/facets\?.*q=bulk/.test(u)), asked.slice(-6));
   await timed("search_clear_ms", () => search(page, "", total));
   const notChecked = await timed("filter_status_ms", async () => {
     await selectOption(page, "filter-status", "not_checked");
     return waitCount(page, Number(args["not-checked"]));
   });
+  const menu = await page.$$eval(`${sel("filter-status")} option`, (o) => o.map((x) => x.textContent));
+  check("bulk_facets_in_menus", menu.some((m) => m.replace(/,/g, "").includes(`(${args["not-checked"]})`)), menu);
   await selectOption(page, "filter-status", "");
   check("bulk_search_and_filter", one && many && notChecked && (await waitCount(page, total)),
     { one, many, notChecked, count: await countText(page) });
 
-  await selectOption(page, "sort", "size");
+  await selectSort(page, "size");
   const largest = (await rowTitles(page))[0];
-  await selectOption(page, "sort", "date");
+  await selectSort(page, "date");
   // newest first: the 6 files written today, then the newest synthetic one (mtimes 2023+)
   const newest = (await rowTitles(page)).slice(0, 7);
   check("bulk_sort", /09999/.test(largest) && newest[6] === "model_09999.safetensors" &&
     newest.slice(0, 6).every((t) => !/model_\d{5}|Bulk model/.test(t)), { largest, newest });
-  await selectOption(page, "sort", "name");
+  await selectSort(page, "name");
 
   // Scroll: 30 jumps across the whole list (every row replaced each time), then 60 small
   // steps as a wheel would make; each step is timed to the next animation frame.
@@ -76,11 +86,8 @@ export async function bulkScenario({ page, check, shot, report, args }) {
     list.scrollTop = list.scrollHeight;
     await frame();
     await frame();
-    const rows = [...list.querySelectorAll(".cid-item")];
-    rows.sort((a, b) => b.getBoundingClientRect().top - a.getBoundingClientRect().top);
     const avg = (a) => a.reduce((x, y) => x + y, 0) / a.length;
     return {
-      last: rows[0].querySelector(".cid-item-title").textContent,
       jump_avg: avg(jumps), jump_max: Math.max(...jumps), wheel_avg: avg(wheel), wheel_max: Math.max(...wheel),
     };
   });
@@ -88,7 +95,17 @@ export async function bulkScenario({ page, check, shot, report, args }) {
   t.scroll_jump_max_ms = Math.round(scroll.jump_max);
   t.scroll_wheel_avg_ms = Math.round(scroll.wheel_avg);
   t.scroll_wheel_max_ms = Math.round(scroll.wheel_max);
-  const lastTitle = scroll.last;
+  // the last page arrives from the server: no placeholder left in view
+  await page.waitForFunction(() => !document.querySelector(".cid-placeholder") && document.querySelector(".cid-item"),
+    null, { timeout: 10000 });
+  const lastTitle = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll(".cid-list .cid-item")];
+    rows.sort((a, b) => b.getBoundingClientRect().top - a.getBoundingClientRect().top);
+    return rows[0].querySelector(".cid-item-title").textContent;
+  });
+  const offsets = new Set(asked.filter((u) => /\/models\?.*sort=name/.test(u)).map((u) => (u.match(/offset=(\d+)/) || [])[1]));
+  check("bulk_scroll_loads_pages", offsets.size > 3 && [...offsets].some((o) => Number(o) >= total - 200) &&
+    asked.every((u) => !/\/models\?/.test(u) || /limit=200/.test(u)), [...offsets].slice(0, 40));
   t.max_main_thread_gap_ms = Math.round(await page.evaluate(() => window.__maxGap));
   const expectedLast = await page.evaluate(async () => {
     const data = await (await fetch("/api/civitai-identify/models")).json();

@@ -48,6 +48,12 @@ export async function selectOption(page, name, value) {
   await page.selectOption(sel(name), value);
 }
 
+/** Choose a sort and wait until the list is in it (the server sorts). */
+export async function selectSort(page, value) {
+  await page.selectOption(sel("sort"), value);
+  await page.waitForFunction((v) => document.querySelector('[data-cid="count"]').dataset.sort === v, value, { timeout: 5000 });
+}
+
 export async function openRecord(page, title) {
   await page.locator(".cid-item", { hasText: title }).first().click();
   await page.waitForSelector(sel("details"));

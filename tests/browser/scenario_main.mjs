@@ -1,7 +1,7 @@
 // The panel over the small seeded store: list, search, filters, details, sanitizing, NSFW
 // blur, copy, identify, scan with live progress, and the error/empty states.
 import { back, blurredLevels, countText, openPanel, openRecord, rowTitles, search, sel,
-  selectOption, waitCount } from "./scenario_lib.mjs";
+  selectOption, selectSort, waitCount } from "./scenario_lib.mjs";
 
 export async function mainScenario(ctx) {
   // Each step reports its own checks; a step that throws is logged and the page reopened,
@@ -116,9 +116,9 @@ async function searchStep({ page, check, shot }) {
   await selectOption(page, "filter-category", "");
   check("filters_narrow", filtered.unknown?.[0] === "mystery_lora.safetensors" && filtered.loras?.length === 3 &&
     filtered.sdxl?.[0] === "Detail Tweaker XL — v1.0" && (await waitCount(page, 6)), filtered);
-  await selectOption(page, "sort", "size");
+  await selectSort(page, "size");
   const bySize = await rowTitles(page);
-  await selectOption(page, "sort", "name");
+  await selectSort(page, "name");
   check("sort_by_size", bySize[0] === "DreamShaper — 8", bySize);
 
 }
@@ -165,7 +165,7 @@ async function detailsStep({ page, check, shot, args }) {
   const afterClick = await blurredLevels(page);
   await shot("05-nsfw-one-revealed");
   // A refresh (as during a scan) keeps what the user revealed.
-  await Promise.all([page.waitForResponse((r) => r.url().endsWith("/api/civitai-identify/models?view=brief")), page.click(sel("reload"))]);
+  await Promise.all([page.waitForResponse((r) => r.url().includes("/api/civitai-identify/models?view=brief&")), page.click(sel("reload"))]);
   await page.waitForTimeout(100);
   const afterReload = await blurredLevels(page);
   await back(page);
@@ -223,6 +223,10 @@ async function scanScenario({ page, check, shot, args }) {
       .observe(line, { childList: true, characterData: true, subtree: true });
   });
   await selectOption(page, "scan-mode", "all");
+  // What the panel asks while the scan runs: pages of the rows in view and the facets only.
+  const asked = [];
+  const onRequest = (r) => { if (r.url().includes("/civitai-identify/")) asked.push(r.url()); };
+  page.on("request", onRequest);
   await page.click(sel("scan-start"));
   const seen = new Set();
   let midShot = false;
@@ -251,7 +255,11 @@ async function scanScenario({ page, check, shot, args }) {
   } catch {
     // reported below
   }
+  page.off("request", onRequest);
   await shot("08-after-scan");
+  const lists = asked.filter((u) => /\/models\?/.test(u));
+  check("scan_refreshes_visible_page", lists.length > 0 && lists.every((u) => /[?&]limit=200(&|$)/.test(u) && /[?&]offset=0(&|$)/.test(u)) &&
+    asked.some((u) => /\/facets/.test(u)), asked);
   const finalPhase = await page.textContent(sel("scan-phase"));
   check("scan_progress_and_refresh",
     events.some(([t]) => t === "civitai-identify.progress") && events.some(([t, s]) => t === "civitai-identify.done" && s === "done") &&

@@ -11,8 +11,15 @@ export class ApiError extends Error {
   }
 }
 
-/** createClient(api) → { status(), models(), model(folder, name), identify(...), scan(...),
- *  scanStatus(), cancelScan() } — each resolves to the parsed JSON body. */
+/** createClient(api) → { status(), models(params), facets(params), model(folder, name),
+ *  identify(...), scan(...), scanStatus(), cancelScan() } — each resolves to the parsed
+ *  JSON body. */
+/** URL query text from an object; empty and null values are left out. */
+function query(params) {
+  const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
+  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+}
+
 export function createClient(api) {
   async function call(path, { method = "GET", body } = {}) {
     let response;
@@ -45,8 +52,14 @@ export function createClient(api) {
     `/models/${encodeURIComponent(folder)}/${String(name).split("/").map(encodeURIComponent).join("/")}`;
   return {
     status: () => call("/status"),
-    // brief: civitai_info trimmed to what the list, search, filters and sort use
-    models: () => call("/models?view=brief"),
+    // brief: civitai_info trimmed to what the list shows. With `limit` one page of the
+    // records matching the filters, sorted by the server: { models, total, next }.
+    models: (params = {}) => call(`/models?${query({ view: "brief", ...params })}`),
+    // counts per category / base_model / status for the filter menus
+    facets: (params = {}) => {
+      const q = query(params);
+      return call(q ? `/facets?${q}` : "/facets");
+    },
     model: (folder, name) => call(path(folder, name)),
     identify: (folder, name, force = false) => call("/identify", { method: "POST", body: { folder, name, force } }),
     scan: (options) => call("/scan", { method: "POST", body: options }),

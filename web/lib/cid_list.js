@@ -1,6 +1,8 @@
 // Virtualised model list: only the rows in view (plus a small margin) exist in the DOM,
-// reused as the user scrolls, so 10,000 records cost what 30 do. Rows have a fixed height,
-// so positions are arithmetic: no measuring, no layout thrash. No side effects on import.
+// reused as the user scrolls, so 100,000 records cost what 30 do. Rows have a fixed height,
+// so positions are arithmetic: no measuring, no layout thrash. The items may be a sparse
+// array (the pages not loaded yet are holes): a hole in view shows a placeholder row and
+// asks for its range with onNeed(first, last). No side effects on import.
 
 import { h, formatBytes, STATUS_LABELS } from "./cid_util.js";
 import { isBlurred, smallImageUrl, thumbnailOf } from "./cid_records.js";
@@ -9,10 +11,11 @@ export const ROW_HEIGHT = 56;
 const OVERSCAN = 6;
 
 /**
- * createModelList({ onSelect, getThreshold }) → { element, setItems(items), refresh() }
- * `items` come from indexRecords(); onSelect(item) fires on click or Enter.
+ * createModelList({ onSelect, getThreshold, onNeed }) → { element, setItems(items), refresh(),
+ * visibleRange() }. `items` come from indexRecords() (holes allowed); onSelect(item) fires
+ * on click or Enter; onNeed(first, last) when rows in view have no item yet.
  */
-export function createModelList({ onSelect, getThreshold }) {
+export function createModelList({ onSelect, getThreshold, onNeed = () => {} }) {
   const spacer = h("div", { class: "cid-list-spacer" });
   const element = h("div", { class: "cid-list", role: "list", tabindex: "-1" }, spacer);
   let items = [];
@@ -71,12 +74,22 @@ export function createModelList({ onSelect, getThreshold }) {
     );
   }
 
-  function render() {
-    frame = 0;
+  function placeholder() {
+    return h("div", { class: "cid-placeholder", "aria-busy": "true", dataset: { placeholder: "1" } },
+      h("div", { class: "cid-thumb" }), h("div", { class: "cid-item-body cid-muted cid-small" }, "…"));
+  }
+
+  function range() {
     const top = element.scrollTop;
     const height = element.clientHeight || 600;
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(items.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+    return [first, last];
+  }
+
+  function render() {
+    frame = 0;
+    const [first, last] = range();
     for (const [index, row] of rows) {
       if (index < first || index >= last) {
         row.remove();
@@ -84,15 +97,20 @@ export function createModelList({ onSelect, getThreshold }) {
       }
     }
     const fresh = document.createDocumentFragment();
+    let missing = false;
     for (let i = first; i < last; i++) {
-      if (rows.has(i)) continue;
-      const row = renderRow(items[i]);
+      const held = rows.get(i);
+      if (held && !(held.dataset.placeholder && items[i])) continue;
+      if (held) held.remove();
+      if (!items[i]) missing = true;
+      const row = items[i] ? renderRow(items[i]) : placeholder();
       row.style.transform = `translateY(${i * ROW_HEIGHT}px)`;
       row.style.height = `${ROW_HEIGHT}px`;
       rows.set(i, row);
       fresh.append(row);
     }
     spacer.append(fresh);
+    if (missing) onNeed(first, last);
   }
 
   const schedule = () => {
@@ -114,6 +132,10 @@ export function createModelList({ onSelect, getThreshold }) {
     },
     refresh() {
       this.setItems(items);
+    },
+    /** [first, last) indexes of the rows in view (with the overscan margin). */
+    visibleRange() {
+      return range();
     },
     get renderedRows() {
       return rows.size;

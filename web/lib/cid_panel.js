@@ -3,7 +3,8 @@
 
 import { h, debounce, throttle, formatCount, STATUS_LABELS } from "./cid_util.js";
 import { createClient } from "./cid_api.js";
-import { facets, filterItems, indexRecords, sortItems } from "./cid_records.js";
+import { indexRecords } from "./cid_records.js";
+import { createPages } from "./cid_pages.js";
 import { createModelList } from "./cid_list.js";
 import { renderDetails } from "./cid_details.js";
 import { createScanBar } from "./cid_scan.js";
@@ -13,18 +14,24 @@ import { tokenNotice, errorsNotice, stateBox } from "./cid_notices.js";
 const BLUR_KEY = "civitai-identify.blurLevel"; // a display preference only, never a secret
 const BLUR_CHOICES = [[2, "Blur PG-13 and above"], [4, "Blur R and above"], [8, "Blur X and above"],
   [16, "Blur XXX only"], [0, "Blur nothing"]];
-const SORTS = [["name", "Sort: name"], ["date", "Sort: newest"], ["size", "Sort: largest"]];
+const SORTS = [["name", "Sort: name"], ["date", "Sort: newest"], ["size", "Sort: largest"],
+  ["downloads", "Sort: most downloaded"]];
+// the menu's choice → GET models' sort (the server sorts; "-" is descending)
+const SORT_PARAM = { name: "name", date: "-date", size: "-size", downloads: "-downloads" };
 const LIVE_REFRESH_MS = 4000;
 
 /** Build the panel into `el`; returns { handleEvent(type, detail), reload(), destroy() }. */
 export function mountPanel(el, { api }) {
   injectStyle(el.ownerDocument);
   const client = createClient(api);
+  // The list is one query's pages (cid_pages.js); the menus are the server's facets.
   const state = {
-    items: [], view: [], loading: true, error: null, status: null, selected: null,
+    loading: true, error: null, status: null, selected: null, selectedItem: null,
     busyKeys: new Set(), filters: { q: "", category: "", baseModel: "", status: "" },
     sort: "name", threshold: readThreshold(), tokenDismissed: false,
+    facets: null, answeredQ: null, errorCategories: [],
   };
+  const pages = createPages(client, { onUpdate: () => applyView() });
 
   let toastEl = null;
   let toastTimer = 0;
@@ -36,7 +43,8 @@ export function mountPanel(el, { api }) {
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => toastEl.remove(), 1600);
   };
-  const list = createModelList({ onSelect: (item) => select(item.key), getThreshold: () => state.threshold });
+  const list = createModelList({ onSelect: (item) => select(item), getThreshold: () => state.threshold,
+    onNeed: (first, last) => pages.need(first, last) });
   const scanBar = createScanBar({
     onStart: async (options) => scanBar.showJob(unwrapJob(await client.scan(options))),
     onCancel: async () => scanBar.showJob(unwrapJob(await client.cancelScan())),
@@ -72,7 +80,7 @@ export function mountPanel(el, { api }) {
   el.replaceChildren(root);
 
   // Filtering: debounce typing; selects apply at once.
-  const applySoon = debounce(() => applyView(true), 150);
+  const applySoon = debounce(() => runQuery(), 150);
   search.addEventListener("input", () => {
     state.filters.q = search.value;
     applySoon();
@@ -80,12 +88,12 @@ export function mountPanel(el, { api }) {
   for (const [sel, key] of [[selCategory, "category"], [selBase, "baseModel"], [selStatus, "status"]]) {
     sel.addEventListener("change", () => {
       state.filters[key] = sel.value;
-      applyView(true);
+      runQuery();
     });
   }
   selSort.addEventListener("change", () => {
     state.sort = selSort.value;
-    applyView(true);
+    runQuery();
   });
   selBlur.addEventListener("change", () => {
     state.threshold = Number(selBlur.value);
@@ -107,60 +115,94 @@ export function mountPanel(el, { api }) {
     sel.value = current;
   }
 
-  // Sorting and the filter menus depend only on the records (and the sort key): computed
-  // once per change of those, so a keystroke costs one linear filter pass.
-  let sortedFor = null;
+  const filterParams = () => ({ q: state.filters.q.trim(), category: state.filters.category,
+    base_model: state.filters.baseModel, status: state.filters.status });
+  const filtering = () => Object.values(filterParams()).some(Boolean);
+  const allCount = () => Object.values((state.status && state.status.counts) || {}).reduce((a, b) => a + b, 0);
+
+  // A new query (typing, a menu): its first page and the facets, the list back at the top.
+  let queryGen = 0;
+  async function runQuery(resetScroll = true) {
+    const g = ++queryGen;
+    const q = state.filters.q;
+    const [page, menus] = await Promise.allSettled([
+      pages.setQuery({ ...filterParams(), sort: SORT_PARAM[state.sort] || "name" }),
+      client.facets(filterParams())]);
+    if (g !== queryGen) return;
+    settle(page, menus);
+    state.answeredQ = q;
+    count.dataset.sort = state.sort; // the sort the list is in (tests wait on it)
+    applyView(resetScroll);
+  }
+
+  // During a scan (and on the reload button): only the rows in view and the facets.
+  async function refreshVisible() {
+    if (!pages.loaded) return runQuery();
+    const g = queryGen;
+    const [first, last] = list.visibleRange();
+    const [page, menus] = await Promise.allSettled([pages.refresh(first, last), client.facets(filterParams())]);
+    if (g !== queryGen) return;
+    settle(page, menus);
+    applyView();
+  }
+
+  function settle(page, menus) {
+    state.loading = false;
+    if (menus.status === "fulfilled") state.facets = menus.value;
+    if (page.status === "fulfilled") state.error = null;
+    else state.error = page.reason.message || String(page.reason);
+  }
+
   let menusFor = null;
   function applyView(resetScroll = false) {
-    if (menusFor !== state.items) {
-      menusFor = state.items;
-      const f = facets(state.items);
-      fillSelect(selCategory, "All categories", f.category, state.filters.category);
-      fillSelect(selBase, "All base models", f.baseModel, state.filters.baseModel);
-      fillSelect(selStatus, "Any status", f.status, state.filters.status, STATUS_LABELS);
+    if (state.facets && menusFor !== state.facets) {
+      menusFor = state.facets;
+      const f = state.facets;
+      fillSelect(selCategory, "All categories", f.category || [], state.filters.category);
+      fillSelect(selBase, "All base models", f.base_model || [], state.filters.baseModel);
+      fillSelect(selStatus, "Any status", f.status || [], state.filters.status, STATUS_LABELS);
     } else {
       selCategory.value = state.filters.category;
       selBase.value = state.filters.baseModel;
       selStatus.value = state.filters.status;
     }
-    if (!sortedFor || sortedFor.items !== state.items || sortedFor.key !== state.sort) {
-      sortedFor = { items: state.items, key: state.sort, sorted: sortItems(state.items, state.sort) };
-    }
-    state.view = filterItems(sortedFor.sorted, state.filters);
-    count.dataset.q = state.filters.q; // the query this count answers (tests wait on it)
-    count.textContent = state.view.length === state.items.length
-      ? `${formatCount(state.items.length)} models`
-      : `${formatCount(state.view.length)} of ${formatCount(state.items.length)} models`;
+    const total = pages.total || 0;
+    const all = Math.max(allCount(), total);
+    count.dataset.q = state.answeredQ === null ? "" : state.answeredQ; // the query this count answers (tests wait on it)
+    count.textContent = !filtering() || total === all
+      ? `${formatCount(total)} models`
+      : `${formatCount(total)} of ${formatCount(all)} models`;
     renderNotices();
     if (state.selected) return showDetails();
-    toolbar.hidden = !state.items.length;
-    if (state.error && !state.items.length) {
+    const empty = !total && !filtering();
+    toolbar.hidden = empty && !state.error;
+    if (state.error && !total) {
       return main.replaceChildren(stateBox("error", `Could not load the model list. ${state.error}`,
         [["Retry", () => reload()]]));
     }
-    if (state.loading && !state.items.length) return main.replaceChildren(stateBox("loading", "Loading models…"));
-    if (!state.items.length) {
+    if (state.loading && !pages.loaded) return main.replaceChildren(stateBox("loading", "Loading models…"));
+    if (empty) {
       return main.replaceChildren(stateBox("empty",
         "No models in the list yet. Scan your models: their files are hashed and looked up on CivitAI.",
         [["Scan your models", () => scanBar.element.querySelector("[data-cid=scan-start]").click()]]));
     }
-    if (!state.view.length) {
+    if (!total) {
       return main.replaceChildren(stateBox("no-match", "No models match the search and filters.",
         [["Clear filters", clearFilters]]));
     }
     if (main.firstChild !== list.element) main.replaceChildren(list.element);
-    list.setItems(state.view, { resetScroll });
+    list.setItems(pages.rows, { resetScroll });
   }
 
   function clearFilters() {
     state.filters = { q: "", category: "", baseModel: "", status: "" };
     search.value = "";
-    applyView(true);
+    runQuery();
   }
 
   function renderNotices() {
     const parts = [];
-    if (state.error && state.items.length) {
+    if (state.error && pages.total) {
       parts.push(errorsNotice(`Could not refresh the list: ${state.error}`, [["Retry", () => reload()]]));
     }
     if (state.status && state.status.token_configured === false && !state.tokenDismissed) {
@@ -169,12 +211,12 @@ export function mountPanel(el, { api }) {
         renderNotices();
       }));
     }
-    const failed = state.items.filter((it) => it.status === "error");
-    if (failed.length && !scanBar.running) {
-      const mode = failed.some((it) => it.category !== "other") ? "all" : "other";
+    const failed = (state.status && state.status.counts && state.status.counts.error) || 0;
+    if (failed && !scanBar.running) {
+      const mode = state.errorCategories.some((c) => c !== "other") ? "all" : "other";
       parts.push(errorsNotice(
-        `${formatCount(failed.length)} model(s) could not be checked (CivitAI unreachable or an error).`,
-        [["Show them", () => { state.filters.status = "error"; state.selected = null; applyView(true); }],
+        `${formatCount(failed)} model(s) could not be checked (CivitAI unreachable or an error).`,
+        [["Show them", () => { state.filters.status = "error"; state.selected = null; runQuery(); }],
          ["Retry", () => client.scan({ folders: "all", identify: mode, retry_unknown: false })
            .then((r) => scanBar.showJob(unwrapJob(r)), (e) => toast(e.message))]]));
     }
@@ -184,16 +226,18 @@ export function mountPanel(el, { api }) {
   // The list holds brief records (GET models?view=brief: no descriptions, creator or file,
   // only thumbnail images); the details view shows the FULL record of the selected model.
   let full = { key: null, record: null };
-  function select(key) {
+  function select(item) {
+    const key = item.key;
     state.selected = key;
+    state.selectedItem = item;
     if (full.key !== key) full = { key, record: null };
     showDetails();
     loadFull(key);
   }
 
   function loadFull(key) {
-    const item = state.items.find((it) => it.key === key);
-    if (!item) return;
+    const item = state.selectedItem;
+    if (!item || item.key !== key) return;
     client.model(item.record.folder, item.record.name).then((rec) => updateRecord(rec), (err) => {
       if (state.selected !== key || full.key !== key || full.record) return;
       full = { key, record: item.record }; // show what the list has rather than nothing
@@ -204,7 +248,7 @@ export function mountPanel(el, { api }) {
 
   const shown = { view: null, signature: "" }; // the details view on screen and its data
   function showDetails() {
-    const item = state.items.find((it) => it.key === state.selected);
+    const item = state.selectedItem;
     if (!item) {
       state.selected = null;
       return applyView();
@@ -212,6 +256,7 @@ export function mountPanel(el, { api }) {
     toolbar.hidden = true;
     const onBack = () => {
       state.selected = null;
+      state.selectedItem = null;
       applyView();
     };
     const record = full.key === item.key ? full.record : null;
@@ -257,36 +302,31 @@ export function mountPanel(el, { api }) {
     if (!record || !record.folder) return;
     const [fresh] = indexRecords([record]);
     if (fresh.key === full.key) full = { key: fresh.key, record }; // always a full record here
-    const i = state.items.findIndex((it) => it.key === fresh.key);
-    state.items = i >= 0 ? state.items.map((it, j) => (j === i ? fresh : it)) : [...state.items, fresh];
+    if (state.selectedItem && state.selectedItem.key === fresh.key) state.selectedItem = fresh;
+    pages.replace(fresh);
     applyView();
   }
 
+  // The status (counts, token, scan) and the error categories, then the list: a new
+  // query the first time, else the rows in view.
   async function reload() {
     state.loading = true;
-    if (!state.items.length) applyView();
-    const [status, models] = await Promise.allSettled([client.status(), client.models()]);
-    state.loading = false;
+    if (!pages.loaded) applyView();
+    const listing = pages.loaded && !state.error ? refreshVisible() : runQuery(false);
+    const [status, errors] = await Promise.allSettled([client.status(), client.facets({ status: "error" })]);
     if (status.status === "fulfilled") {
       state.status = status.value;
       if (status.value && status.value.scan) scanBar.showJob(status.value.scan);
       if (status.value && status.value.identify_mode) scanBar.setDefaultMode(status.value.identify_mode);
     }
-    if (models.status === "fulfilled") {
-      state.items = indexRecords((models.value && models.value.models) || []);
-      state.error = null;
-      if (state.selected) loadFull(state.selected); // the brief list changed: refresh details too
-      if (state.busyKeys.size) {
-        // an identify job finished with the scan/done event: stop showing it as busy
-        state.busyKeys.clear();
-      }
-    } else {
-      state.error = models.reason.message || String(models.reason);
-    }
+    if (errors.status === "fulfilled") state.errorCategories = (errors.value.category || []).map(([c]) => c);
+    await listing;
+    if (state.selected) loadFull(state.selected); // the list changed: refresh the details too
+    if (state.busyKeys.size) state.busyKeys.clear(); // an identify job ended with the done event
     applyView();
   }
 
-  const liveRefresh = throttle(() => reload(), LIVE_REFRESH_MS);
+  const liveRefresh = throttle(() => refreshVisible(), LIVE_REFRESH_MS);
   let alive = true;
   reload();
   return {

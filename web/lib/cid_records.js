@@ -1,7 +1,6 @@
-// Pure data helpers: index model records for fast search, filter, sort, facets.
+// Pure data helpers: wrap model records for the list (title, category, status), thumbnails.
+// Search, filters, sort and facets are the server's (GET models / GET facets).
 // No DOM, no side effects on import (ComfyUI imports every .js file under web/).
-
-import { toEpochSeconds } from "./cid_util.js";
 
 /** The line a user recognises: "Model — Version" when identified, else the file name. */
 export function recordTitle(record) {
@@ -17,68 +16,19 @@ export function baseName(name) {
   return s.slice(s.lastIndexOf("/") + 1);
 }
 
-/** Wrap records once so every keystroke filters precomputed lowercase text. */
+/** Wrap records once with what the list rows show. */
 export function indexRecords(records) {
   return records.map((record) => {
     const info = record.civitai_info || {};
-    const title = recordTitle(record);
-    const text = [
-      record.name,
-      info.model_name,
-      info.version_name,
-      ...(info.tags || []),
-      ...(info.trained_words || []),
-    ]
-      .filter(Boolean)
-      .join("\n")
-      .toLowerCase();
     return {
       record,
       key: `${record.folder}/${record.name}`,
-      title,
-      sortName: title.toLowerCase(),
-      text,
+      title: recordTitle(record),
       category: record.category || record.folder || "other",
       baseModel: info.base_model || "",
       status: record.status || "not_checked",
-      date: toEpochSeconds(record.mtime),
-      size: typeof record.size === "number" ? record.size : 0,
     };
   });
-}
-
-/** Filter: every whitespace-separated word of `q` must occur in the item's search text. */
-export function filterItems(items, { q = "", category = "", baseModel = "", status = "" } = {}) {
-  const words = q.toLowerCase().split(/\s+/).filter(Boolean);
-  return items.filter(
-    (it) =>
-      (!category || it.category === category) &&
-      (!baseModel || it.baseModel === baseModel) &&
-      (!status || it.status === status) &&
-      words.every((w) => it.text.includes(w)),
-  );
-}
-
-const COMPARE = {
-  name: (a, b) => (a.sortName < b.sortName ? -1 : a.sortName > b.sortName ? 1 : 0),
-  date: (a, b) => b.date - a.date, // newest first
-  size: (a, b) => b.size - a.size, // largest first
-};
-
-/** Sort a copy; `key` is "name" | "date" | "size"; ties fall back to the name. */
-export function sortItems(items, key = "name") {
-  const primary = COMPARE[key] || COMPARE.name;
-  return [...items].sort((a, b) => primary(a, b) || COMPARE.name(a, b));
-}
-
-/** Distinct values for the filter menus, sorted, with counts. */
-export function facets(items) {
-  const count = (field) => {
-    const map = new Map();
-    for (const it of items) if (it[field]) map.set(it[field], (map.get(it[field]) || 0) + 1);
-    return [...map.entries()].sort((a, b) => a[0].localeCompare(b[0]));
-  };
-  return { category: count("category"), baseModel: count("baseModel"), status: count("status") };
 }
 
 /** The picture for a list row: the first image under the blur threshold, else the first. */

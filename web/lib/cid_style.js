@@ -55,6 +55,9 @@ const CSS = `
 .cid-item { position: absolute; left: 0; right: 0; display: flex; gap: 8px; align-items: center;
   padding: 4px 6px; cursor: pointer; border-bottom: 1px solid var(--border-color, #4e4e4e); }
 .cid-item:hover, .cid-item:focus-visible { background: var(--comfy-input-bg, #222); outline: none; }
+.cid-placeholder { position: absolute; left: 0; right: 0; display: flex; gap: 8px;
+  align-items: center; padding: 4px 6px; opacity: 0.5;
+  border-bottom: 1px solid var(--border-color, #4e4e4e); }
 .cid-item-body { flex: 1; min-width: 0; }
 .cid-item-title { font-weight: 500; }
 .cid-thumb { width: 44px; height: 44px; flex: none; border-radius: 4px; overflow: hidden;
