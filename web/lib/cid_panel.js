@@ -45,9 +45,16 @@ export function mountPanel(el, { api }) {
   };
   const list = createModelList({ onSelect: (item) => select(item), getThreshold: () => state.threshold,
     onNeed: (first, last) => pages.need(first, last) });
+  // Every scan job news bumps scanNews: a GET status asked before it must not show its
+  // (older) scan over the newer one.
+  let scanNews = 0;
+  const showScan = (job) => {
+    scanNews++;
+    scanBar.showJob(job);
+  };
   const scanBar = createScanBar({
-    onStart: async (options) => scanBar.showJob(unwrapJob(await client.scan(options))),
-    onCancel: async () => scanBar.showJob(unwrapJob(await client.cancelScan())),
+    onStart: async (options) => showScan(unwrapJob(await client.scan(options))),
+    onCancel: async () => showScan(unwrapJob(await client.cancelScan())),
   });
 
   // Toolbar
@@ -218,7 +225,7 @@ export function mountPanel(el, { api }) {
         `${formatCount(failed)} model(s) could not be checked (CivitAI unreachable or an error).`,
         [["Show them", () => { state.filters.status = "error"; state.selected = null; runQuery(); }],
          ["Retry", () => client.scan({ folders: "all", identify: mode, retry_unknown: false })
-           .then((r) => scanBar.showJob(unwrapJob(r)), (e) => toast(e.message))]]));
+           .then((r) => showScan(unwrapJob(r)), (e) => toast(e.message))]]));
     }
     notices.replaceChildren(...parts);
   }
@@ -313,10 +320,11 @@ export function mountPanel(el, { api }) {
     state.loading = true;
     if (!pages.loaded) applyView();
     const listing = pages.loaded && !state.error ? refreshVisible() : runQuery(false);
+    const news = scanNews;
     const [status, errors] = await Promise.allSettled([client.status(), client.facets({ status: "error" })]);
     if (status.status === "fulfilled") {
       state.status = status.value;
-      if (status.value && status.value.scan) scanBar.showJob(status.value.scan);
+      if (status.value && status.value.scan && news === scanNews) scanBar.showJob(status.value.scan);
       if (status.value && status.value.identify_mode) scanBar.setDefaultMode(status.value.identify_mode);
     }
     if (errors.status === "fulfilled") state.errorCategories = (errors.value.category || []).map(([c]) => c);
@@ -335,10 +343,11 @@ export function mountPanel(el, { api }) {
       const isScan = !detail || !detail.kind || detail.kind === "scan";
       if (type === "civitai-identify.progress") {
         if (!isScan) return; // a single identify: its button already says "Identifying…"
+        scanNews++;
         scanBar.showProgress(detail);
         if (detail && detail.phase !== "listing") liveRefresh();
       } else if (type === "civitai-identify.done") {
-        if (isScan) scanBar.showJob(detail);
+        if (isScan) showScan(detail);
         else {
           state.busyKeys.clear();
           if (detail && detail.state === "error") toast(`Identify failed: ${detail.error || "unknown error"}`);
