@@ -53,7 +53,14 @@ export function mountPanel(el, { api }) {
     scanBar.showJob(job);
   };
   const scanBar = createScanBar({
-    onStart: async (options) => showScan(unwrapJob(await client.scan(options))),
+    onStart: async (options) => {
+      const news = scanNews;
+      const job = unwrapJob(await client.scan(options));
+      // the websocket's progress can overtake this answer: a running job's first snapshot
+      // is then older than what the bar shows
+      if (news !== scanNews && job && job.state === "running") return;
+      showScan(job);
+    },
     onCancel: async () => showScan(unwrapJob(await client.cancelScan())),
   });
 
