@@ -20,6 +20,8 @@ _EXPORTS = {
     "transaction": "db",
     "ThreadConnections": "db",
     "SchemaTooNewError": "db",
+    "StoreLockError": "db",
+    "network_fs_type": "netfs",
     "NestedTransactionError": "db",
     "Step": "db",
     "HashingError": "errors",

@@ -1,8 +1,8 @@
 """The one SQLite module of the pack (the hash cache and the model store share one file).
 
-- ``connect_db``: open a database (WAL or another journal mode, busy timeout, quick check,
-  a corrupt file moved aside). It is the only place in the pack that calls
-  ``sqlite3.connect`` (tests/test_layout.py checks).
+- ``connect_db``: open a database (WAL, or a rollback journal on a network filesystem;
+  busy timeout, quick check, a corrupt file moved aside, a lock failure a clear sentence).
+  It is the only place in the pack that calls ``sqlite3.connect`` (tests/test_layout.py).
 - ``ThreadConnections``: one connection per thread to the same file.
 - ``transaction``: the one explicit ``BEGIN IMMEDIATE`` … ``COMMIT``; nesting raises.
 - ``migrate``: the one migration runner over the one ``schema_version(component, version)``
@@ -27,6 +27,10 @@ BUSY_TIMEOUT_S = 30.0
 JOURNAL_MODES = ("WAL", "DELETE", "TRUNCATE", "PERSIST")
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
+_SQLITE_PROTOCOL = 15
+_SQLITE_NOLFS = 22
+_SQLITE_IOERR_LOCK = 10 | (15 << 8)
+_SQLITE_IOERR_SHMLOCK = 10 | (20 << 8)
 
 # A migration step: SQL text, or a function of the connection (for data moves) — run in order.
 Step = str | Callable[[sqlite3.Connection], None]
@@ -40,33 +44,49 @@ class SchemaTooNewError(sqlite3.DatabaseError):
     """The database holds tables written by a newer version of the pack; nothing was changed."""
 
 
+class StoreLockError(sqlite3.OperationalError):
+    """The database's filesystem gives no working locks; the message says what to do."""
+
+
 class NestedTransactionError(RuntimeError):
     """``transaction()`` was entered on a connection already inside a transaction."""
 
 
 def connect_db(
-    path, *, timeout: float = BUSY_TIMEOUT_S, journal_mode: str = "WAL"
+    path, *, timeout: float = BUSY_TIMEOUT_S, journal_mode: str = "auto"
 ) -> sqlite3.Connection:
     """Open (creating parent directories and the file) the database at ``path``.
 
-    ``journal_mode`` one of ``JOURNAL_MODES`` (WAL by default; a rollback journal for
-    filesystems where WAL's shared memory does not work), a busy timeout of ``timeout``
-    seconds (other processes may write), foreign keys on, autocommit (see ``transaction``),
-    ``check_same_thread=False`` (callers serialize their own use of a connection, or use
-    ``ThreadConnections``). A file that is not a database or fails ``PRAGMA quick_check`` is
-    moved aside to ``<path>.corrupt-<UTC timestamp>`` (with its -wal/-shm), a warning is
-    logged and a fresh database is created. A locked database is waited for, never moved.
+    ``journal_mode`` one of ``JOURNAL_MODES`` or ``"auto"`` (the default: WAL, except on a
+    network filesystem — NFS, CIFS/SMB, FUSE, see netfs.py — where WAL's shared memory is
+    not safe: a rollback journal, DELETE, with one log line saying why), a busy timeout of
+    ``timeout`` seconds (other processes may write), foreign keys on, autocommit (see
+    ``transaction``), ``check_same_thread=False`` (callers serialize their own use of a
+    connection, or use ``ThreadConnections``). A file that is not a database or fails
+    ``PRAGMA quick_check`` is moved aside to ``<path>.corrupt-<UTC timestamp>`` (with its
+    -wal/-shm), a warning is logged and a fresh database is created. A locked database is
+    waited for, never moved; one whose filesystem has no working locks raises
+    ``StoreLockError`` with a sentence saying what to do.
     """
     mode = journal_mode.upper()
-    if mode not in JOURNAL_MODES:
+    if mode not in (*JOURNAL_MODES, "AUTO"):
         raise ValueError(
-            f"journal_mode must be one of {', '.join(JOURNAL_MODES)}, not {journal_mode!r}"
+            f"journal_mode must be one of {', '.join(JOURNAL_MODES)} or auto, "
+            f"not {journal_mode!r}"
         )
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if mode == "AUTO":
+        mode = _auto_journal_mode(path)
     try:
         return _open_checked(path, timeout, mode)
     except sqlite3.DatabaseError as exc:
+        if _is_lock_failure(exc):
+            raise StoreLockError(
+                f"The database {path} cannot be locked ({exc}): its filesystem does not "
+                "give SQLite working file locks. Put it on a local disk "
+                "(CIVITAI_IDENTIFY_DB=/local/path/civitai-identify.sqlite3)."
+            ) from exc
         if not _is_corruption(exc):
             raise
         moved = _move_aside(path)
@@ -98,6 +118,41 @@ def _open_checked(path: str, timeout: float, mode: str) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+_explained: set[str] = set()
+_explained_lock = threading.Lock()
+
+
+def _auto_journal_mode(path: str) -> str:
+    """WAL, or DELETE when ``path`` is on a network filesystem (logged once per file)."""
+    from .netfs import network_fs_type
+
+    fs_type = network_fs_type(path)
+    if fs_type is None:
+        return "WAL"
+    with _explained_lock:
+        first = path not in _explained
+        _explained.add(path)
+    if first:
+        _log.info(
+            "The database %s is on a network filesystem (%s): using a rollback journal "
+            "instead of WAL, which needs shared memory on one host. Two machines must not "
+            "use one database file.",
+            path,
+            fs_type,
+        )
+    return "DELETE"
+
+
+def _is_lock_failure(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_PROTOCOL / SQLITE_NOLFS or an I/O error while locking: no working file locks."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (_SQLITE_PROTOCOL, _SQLITE_NOLFS):
+        return True
+    if code is not None and code in (_SQLITE_IOERR_LOCK, _SQLITE_IOERR_SHMLOCK):
+        return True
+    return "locking protocol" in str(exc)
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
@@ -242,6 +297,7 @@ __all__ = [
     "NestedTransactionError",
     "SchemaTooNewError",
     "Step",
+    "StoreLockError",
     "ThreadConnections",
     "connect_db",
     "get_schema_version",
