@@ -136,7 +136,9 @@ def test_service_built_inside_comfyui_from_env_and_user_dir(comfy_env, fake_civi
     prompt_server = comfy_env.start_server()
     glue = pack_module("nodes.comfy.glue")
     service = comfy_env.service = glue.get_service()
-    assert glue.get_service() is service and service.loop is prompt_server.loop
+    assert glue.get_service() is service
+    # its own loop in its own thread: store calls never wait on ComfyUI's server loop
+    assert service.loop is not prompt_server.loop and service.loop.is_running()
 
     async def from_a_node_loop():
         status = await service.call(service.status)

@@ -36,7 +36,7 @@ def attach() -> bool:
 
 def get_service():
     """The process-wide Service, built on first use (first request or node run) on top of
-    ComfyUI's ``folder_paths`` and ``PromptServer.instance`` (its loop and ``send_sync``)."""
+    ComfyUI's ``folder_paths`` and ``PromptServer.instance.send_sync``, with its own loop."""
     global _service
     with _service_lock:
         if _service is None:
@@ -46,7 +46,8 @@ def get_service():
             prompt_server = _prompt_server()
             if folder_paths is None or prompt_server is None:
                 raise RuntimeError("CivitAI Identify needs ComfyUI's server and folder_paths.")
-            _service = Service(folder_paths, emit=prompt_server.send_sync, loop=prompt_server.loop)
+            # its own loop, not the server's: store calls may wait on a CLI's lock
+            _service = Service(folder_paths, emit=prompt_server.send_sync, own_loop=True)
         return _service
 
 

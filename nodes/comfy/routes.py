@@ -73,12 +73,12 @@ class Routes:
         routes.post(f"{prefix}/scan/cancel")(self.cancel_scan)
 
     async def status(self, request):
-        return await _answer(self.service.call(self.service.status))
+        return await _answer(self.service.status())
 
     async def list_models(self, request):
         filters = {k: v for k, v in request.query.items() if k in LIST_PARAMS}
         filters["view"] = filters.get("view") or "full"  # "brief": civitai_info trimmed
-        result = await _answer(self.service.call(self.service.list_models, **filters), raw=True)
+        result = await _answer(self.service.list_models(**filters), raw=True)
         if isinstance(result, web.Response):
             return result
         # 10,000 records are ~10 MB of JSON: encode them off the server loop too.
@@ -87,14 +87,14 @@ class Routes:
 
     async def facets(self, request):
         filters = {k: v for k, v in request.query.items() if k in FILTER_PARAMS}
-        return await _answer(self.service.call(self.service.facets, **filters))
+        return await _answer(self.service.facets(**filters))
 
     async def get_model(self, request):
         raw = request.raw_path.split("?", 1)[0]
         if _RAW_ESCAPE.search(raw) or has_dangerous_escape(unquote(raw)):
             return _error(400, "The model name contains an encoded escape; send the plain name.")
         folder, name = request.match_info["folder"], request.match_info["name"]
-        return await _answer(self.service.call(self.service.get_model, folder, name))
+        return await _answer(self.service.get_model(folder, name))
 
     async def identify(self, request):
         body = await _json_body(request)

@@ -1,12 +1,19 @@
 """The composition root inside ComfyUI: one store, one hash cache, one CivitAI client (so one
 spacing lock) and one job manager, shared by the routes and the V3 nodes.
 
-Everything that touches the store or CivitAI runs on ONE event loop, ``service.loop``: in
-ComfyUI the server's loop (``PromptServer.instance.loop``); in tests the loop that first
-awaits the service. Code on another loop (the nodes run in the prompt worker's loop) goes
-through ``await service.call(coro_fn, ...)``, which hops with
-``asyncio.run_coroutine_threadsafe``. Hashing happens in worker threads (the scanner's
-``asyncio.to_thread``), never on the loop. The heavy parts are built on first use.
+Everything that writes the store or talks to CivitAI runs on ONE event loop,
+``service.loop``. Inside ComfyUI that is the pack's own loop in its own thread
+(``own_loop=True``), never ComfyUI's server loop: a CLI scan on the same store may hold
+SQLite's write lock for a moment, and a store call that waits for it must not freeze
+ComfyUI's server. In tests it is the loop passed in, or the one that first awaits the
+service. Code on another loop (routes on the server loop, nodes on the prompt worker's loop)
+goes through ``await service.call(coro_fn, ...)``, which hops with
+``asyncio.run_coroutine_threadsafe``.
+
+Reads that requests wait for (status, models, facets, one model) do not hop: they run in a
+worker thread on a reader connection with a short busy timeout (``READ_BUSY_TIMEOUT_S``),
+so they answer while the service loop is busy. Hashing happens in worker threads (the
+scanner's ``asyncio.to_thread``). The heavy parts are built on first use.
 """
 
 import asyncio
@@ -28,6 +35,9 @@ _log = logging.getLogger(__name__)
 BIG_FILE_BYTES = 256 * 1024 * 1024
 #: How long POST identify waits for a result before answering 202 with the job.
 QUICK_WAIT_SECONDS = 20.0
+#: How long a read for a request waits for another process's lock (WAL readers never wait;
+#: a rollback journal on a network volume makes them wait while a writer commits).
+READ_BUSY_TIMEOUT_S = 2.0
 
 
 class Service:
@@ -47,10 +57,16 @@ class Service:
         big_file_bytes=BIG_FILE_BYTES,
         quick_wait=QUICK_WAIT_SECONDS,
         progress_interval=0.25,
+        own_loop=False,
     ):
         environ = os.environ if environ is None else environ
         self.folder_paths = folder_paths
         self.loop = loop
+        self._own_loop = own_loop and loop is None
+        if self._own_loop:
+            self.loop = asyncio.new_event_loop()
+            threading.Thread(target=self.loop.run_forever, name="civitai-identify",
+                             daemon=True).start()  # fmt: skip
         self._emit = emit
         self.jobs = JobManager(self._emit_public, min_interval=progress_interval)
         self._db_path = db_path
@@ -61,7 +77,8 @@ class Service:
         self._parts = None
         self._building = None
         self._redactor = (0.0, None)
-        self._reader = None  # a second store connection for big reads off the loop
+        self._reader = threading.local()  # .store: this thread's reader connection
+        self._readers = []  # every reader, to close them
         self._reader_lock = threading.Lock()
 
     # -- one loop ----------------------------------------------------------------------
@@ -90,6 +107,12 @@ class Service:
                 _log.error("%s", message)  # one line, no trace: the cause is the message
                 raise ServiceUnavailable(self.redact(message)) from exc
         return self._parts
+
+    async def _built(self):
+        """The parts exist (built on the service loop, errors as ``ServiceUnavailable``);
+        callable from any loop, and after the first time without a hop."""
+        if self._parts is None:
+            await self.call(self._ready)
 
     @property
     def settings(self):
@@ -154,13 +177,14 @@ class Service:
     async def status(self) -> dict:
         from ...civitai.version import __version__
 
-        store, _, _ = await self._ready()
+        await self._built()
+        counts = await asyncio.to_thread(self._read, lambda store: store.counts())
         scan = self.jobs.scan
         return {
             "version": __version__,
             "token_configured": bool(self._settings.token),
             "api_base": self._settings.api_base,
-            "counts": store.counts(),
+            "counts": counts,
             "identify_mode": self.identify_mode,
             "scan": self.job_dict(scan),
         }
@@ -169,7 +193,7 @@ class Service:
         self, q=None, category=None, status=None, base_model=None, view="full", **paging
     ) -> dict:
         """Matching records, read in a worker thread on its own connection (WAL lets it read
-        while the loop's connection writes): routes keep answering during a scan.
+        while others write): routes keep answering during a scan, even another process's.
 
         Without ``limit``/``cursor`` in ``paging``: every record (the old answer,
         ``{"models", "total"}``). With them: one page, ``{"models", "total", "next"}``
@@ -181,7 +205,7 @@ class Service:
         view = check_view(view)
         params = {"q": q, "category": category, "status": status, "base_model": base_model}
         query = Query.parse({**params, **paging})
-        await self._ready()
+        await self._built()
         return await asyncio.to_thread(self._list_models_off_loop, query, params, view)
 
     async def facets(self, **params) -> dict:
@@ -189,19 +213,25 @@ class Service:
         from ..store import Query
 
         query = Query.parse(params, paged=False)
-        await self._ready()
+        await self._built()
         return await asyncio.to_thread(self._read, lambda store: store.facets(query))
 
     def _read(self, fn):
-        """``fn(store)`` on the reader connection (call it in a worker thread)."""
+        """``fn(store)`` on this worker thread's reader connection (one per thread, so a
+        long listing does not hold up a status read; call it in a worker thread)."""
         from ..store import ModelStore
 
-        with self._reader_lock:
-            if self._reader is None:
-                self._reader = ModelStore(
-                    self._db_path, unknown_retry_days=self.settings.retry_days
-                )
-            return fn(self._reader)
+        reader = getattr(self._reader, "store", None)
+        if reader is None:
+            reader = ModelStore(
+                self._db_path,
+                unknown_retry_days=self.settings.retry_days,
+                busy_timeout=READ_BUSY_TIMEOUT_S,
+            )
+            self._reader.store = reader
+            with self._reader_lock:
+                self._readers.append(reader)
+        return fn(reader)
 
     def _list_models_off_loop(self, query, filters, view="full") -> dict:
         shape = brief_record if view == "brief" else None
@@ -219,8 +249,8 @@ class Service:
     async def get_model(self, folder, name) -> dict:
         """The stored record, or a ``not_checked`` stub for a file not scanned yet."""
         path = names.resolve(self.folder_paths, folder, name)
-        store, _, _ = await self._ready()
-        record = store.get_record(folder, name)
+        await self._built()
+        record = await asyncio.to_thread(self._read, lambda store: store.get_record(folder, name))
         if record is None:
             size = os.stat(path).st_size
             record = _stub(folder, name, size)
@@ -326,6 +356,13 @@ class Service:
         return self.job_dict(job)
 
     async def close(self):
+        """Cancel the jobs, close the client and the connections (on the service loop, from
+        any loop); an own loop is stopped afterwards."""
+        await self.call(self._close)
+        if self._own_loop and self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+    async def _close(self):
         await self.jobs.stop_all()
         if self._parts is not None:
             store, cache, client = self._parts
@@ -334,9 +371,10 @@ class Service:
             store.close()
             self._parts = None
         with self._reader_lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
+            readers, self._readers = self._readers, []
+            self._reader = threading.local()
+        for reader in readers:
+            reader.close()
 
 
 class ServiceUnavailable(RuntimeError):

@@ -65,14 +65,18 @@ class ModelStore:
     know is left alone before it is asked again (``retry_unknown`` overrides); default the
     ``retry_days`` setting (``CIVITAI_IDENTIFY_RETRY_DAYS``, civitai/config.py)."""
 
-    def __init__(self, db_path, *, unknown_retry_days: float | None = None):
+    def __init__(
+        self, db_path, *, unknown_retry_days: float | None = None, busy_timeout: float = 30.0
+    ):
+        """``busy_timeout``: seconds a call waits for another connection's (or process's)
+        lock before failing; short for connections that answer requests."""
         self.db_path = os.fspath(db_path)
         if unknown_retry_days is None:
             from ...civitai import load_settings
 
             unknown_retry_days = load_settings().retry_days
         self.unknown_retry_days = unknown_retry_days
-        self._conn = connect_db(self.db_path)
+        self._conn = connect_db(self.db_path, timeout=busy_timeout)
         self._conn.create_function("py_lower", 1, _lower, deterministic=True)
         try:
             migrate(self._conn)
