@@ -31,7 +31,29 @@ def attach() -> bool:
     from .routes import add_routes
 
     add_routes(prompt_server.routes, get_service)
+    _on_shutdown_of(getattr(prompt_server, "app", None))
     return True
+
+
+def _on_shutdown_of(app) -> None:
+    """Close the Service when ComfyUI's aiohttp app shuts down (Ctrl+C, a restart from the
+    Manager): running jobs are cancelled (a read stops within one block), then the aiohttp
+    session, the hash cache and the store are closed, so nothing is left half-written."""
+    try:
+        app.on_shutdown.append(_shutdown)
+    except (AttributeError, RuntimeError) as exc:  # no app, or already started (frozen)
+        _log.warning("CivitAI Identify: no shutdown hook (%s); jobs end with the process", exc)
+
+
+async def _shutdown(_app) -> None:
+    global _service
+    with _service_lock:
+        service, _service = _service, None
+    if service is not None:
+        try:
+            await service.call(service.close)
+        except Exception as exc:  # noqa: BLE001 - never in the way of ComfyUI's shutdown
+            _log.warning("CivitAI Identify: closing at shutdown: %s: %s", type(exc).__name__, exc)
 
 
 def get_service():

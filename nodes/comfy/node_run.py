@@ -11,6 +11,7 @@ a JSON status (``unknown`` or ``error`` with a sentence).
 
 import asyncio
 import json
+import sys
 
 from ...civitai import IDENTIFY_MODES, as_sentence
 from .names import BadName, ModelNotFound, split_choice
@@ -25,20 +26,24 @@ async def identify_outputs(service, choice: str, refresh: bool, progress_bar) ->
     try:
         folder, name = split_choice(choice)
         latest: dict = {}
-        work = asyncio.ensure_future(
-            service.call(service.identify, folder, name, bool(refresh), progress=latest.update)
-        )
+        call = service.call(
+            service.identify, folder, name, bool(refresh), progress=latest.update,
+            cancel=_interrupted,
+        )  # fmt: skip
+        work = asyncio.ensure_future(call)
         bar = progress_bar(1)
         try:
             while not work.done():
                 await asyncio.wait({work}, timeout=POLL_SECONDS)
+                _check_interrupt()
                 _move(bar, latest.get("bytes_done"), latest.get("bytes_total"))
         finally:
-            work.cancel()  # no-op when done; stops the work when ComfyUI interrupts
+            work.cancel()  # no-op when done; stops the read within one block otherwise
         record = work.result()
     except (BadName, ModelNotFound) as exc:
         return _status_outputs("error", choice, str(exc))
     except Exception as exc:  # noqa: BLE001 - a node result, never a failed workflow
+        _check_interrupt()  # the read stopped because "Cancel" was pressed
         _reraise_interrupt(exc)
         return _status_outputs("error", choice, service.redact(as_sentence(exc)))
     return record_outputs(record, choice)
@@ -77,6 +82,7 @@ async def scan_outputs(service, folder: str, mode: str, retry_unknown: bool, pro
         try:
             while job.running:
                 await asyncio.sleep(POLL_SECONDS)
+                _check_interrupt()
                 p = job.to_dict()["progress"]
                 if p.get("bytes_total"):
                     _move(bar, p.get("bytes_done"), p.get("bytes_total"))
@@ -132,6 +138,21 @@ def _slim(record: dict) -> dict:
         "base_model": info.get("base_model"),
         "url": info.get("url"),
     }
+
+
+def _interrupted() -> bool:
+    """ComfyUI's "Cancel" flag, read (not consumed) by the hashing thread before each block.
+    Uses the module ComfyUI already loaded: importing comfy.model_management would load
+    torch."""
+    management = sys.modules.get("comfy.model_management")
+    return management is not None and bool(management.processing_interrupted())
+
+
+def _check_interrupt() -> None:
+    """Raise ComfyUI's InterruptProcessingException once "Cancel" was pressed, even while
+    no progress moves (the bar's hook would notice only at its next update)."""
+    if _interrupted():
+        sys.modules["comfy.model_management"].throw_exception_if_processing_interrupted()
 
 
 def _reraise_interrupt(exc: BaseException) -> None:

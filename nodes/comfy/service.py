@@ -257,7 +257,7 @@ class Service:
         return self._public(record)
 
     # -- identify ----------------------------------------------------------------------
-    async def identify(self, folder, name, force=False, progress=None) -> dict:
+    async def identify(self, folder, name, force=False, progress=None, cancel=None) -> dict:
         """The record for one file: stored info unless ``force`` or the file changed since it
         was identified, else hash + look up."""
         path = names.resolve(self.folder_paths, folder, name)
@@ -269,7 +269,8 @@ class Service:
                 if await self._unchanged(store, folder, name, path):
                     return self._public(record)
         scanner = await self._scanner()
-        return self._public(await scanner.identify(folder, name, force=force, progress=progress))
+        record = await scanner.identify(folder, name, force=force, progress=progress, cancel=cancel)
+        return self._public(record)
 
     async def identify_request(self, folder, name, force=False):
         """For POST identify: ``(record, None)`` or ``(None, job)`` when the work is long
@@ -279,7 +280,8 @@ class Service:
         long_work = os.stat(path).st_size > self._big and not await self._cached(cache, path)
 
         async def run(job):
-            return await self.identify(folder, name, force, progress=job.report)
+            return await self.identify(folder, name, force, progress=job.report,
+                                       cancel=job.cancelled)  # fmt: skip
 
         job = self.jobs.start("identify", run)
         if not long_work:

@@ -8,9 +8,11 @@ hash cache already, so the next scan still reads nothing twice.
 """
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
+import threading
 import time
 
 from ...civitai import as_sentence
@@ -60,6 +62,26 @@ def hash_one(cache, path: str, size: int, *, autov3: bool, progress, cancel):
     return result, problem
 
 
+async def in_worker(fn, *args, cancel=None, **kwargs):
+    """``fn(*args, cancel=..., **kwargs)`` in a worker thread, where ``cancel()`` also turns
+    true once the awaiting task is cancelled (ComfyUI shutting down, an interrupted node):
+    the engine then stops within one block instead of reading a big file to its end, and
+    the task ends only after the thread did (nothing reads a store being closed)."""
+    stop = threading.Event()
+
+    def stopped() -> bool:
+        return stop.is_set() or (cancel is not None and bool(cancel()))
+
+    work = asyncio.ensure_future(asyncio.to_thread(fn, *args, cancel=stopped, **kwargs))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        stop.set()
+        with contextlib.suppress(BaseException):
+            await work  # HashCancelledError within one block
+        raise
+
+
 async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, totals: dict):
     """Hash ``entries`` in order; save each as a FileUpdate. Returns (updates, skipped,
     cancelled). Per-file trouble never stops the loop."""
@@ -73,7 +95,7 @@ async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, tota
             return updates, skipped, True
         tracker.file_started(f"{entry.folder}/{entry.name}")
         try:
-            result, problem = await asyncio.to_thread(
+            result, problem = await in_worker(
                 hash_one, cache, entry.path, entry.st.st_size, autov3=False,
                 progress=tracker.bytes_progress, cancel=cancel,
             )  # fmt: skip

@@ -10,6 +10,7 @@ import logging
 
 from ...hashing import HashCancelledError, HashingError, is_safetensors_name
 from ..store import FileUpdate
+from .hash_step import in_worker
 from .sidecars import write_civitai_info
 
 _log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class LookupRunner:
             if self.cancel is not None and self.cancel():
                 raise ScanCancelled()
             try:
-                result = await asyncio.to_thread(
+                result = await in_worker(
                     self.cache.get_or_hash, f.path, autov3=True, cancel=self.cancel
                 )
             except HashCancelledError as exc:

@@ -14,7 +14,7 @@ from ...hashing import FileIdentity
 from ..store import STATUSES, FileUpdate, iso, utc_now
 from .discover import Listing, list_models
 from .folders import OTHER
-from .hash_step import EMPTY_FILE, file_problem, hash_entries, hash_one
+from .hash_step import EMPTY_FILE, file_problem, hash_entries, hash_one, in_worker
 from .lookup_step import LookupRunner, ScanCancelled
 from .progress import ScanProgress
 from .sidecars import has_sidecar, read_sidecar_info
@@ -245,10 +245,13 @@ class Scanner:
             _log.info("%d file(s) no longer on disk: marked missing", len(gone))
         return gone
 
-    async def identify(self, folder: str, name: str, force=False, progress=None) -> dict:
+    async def identify(
+        self, folder: str, name: str, force=False, progress=None, cancel=None
+    ) -> dict:
         """Hash (if needed) and look up one file; return its record. Without ``force`` an
         identified file, or a known-unknown within its retry date, makes no API call.
-        Raises FileNotFoundError (a sentence) when no such file exists."""
+        Raises FileNotFoundError (a sentence) when no such file exists; HashCancelledError
+        when ``cancel()`` turned true (or the task was cancelled) during the read."""
         path = self._resolve(folder, name)
         tracker = ScanProgress(progress)
         st = await asyncio.to_thread(os.stat, path)
@@ -269,9 +272,9 @@ class Scanner:
             else:
                 tracker.phase("hashing", files_total=1, bytes_total=st.st_size,
                               current=f"{folder}/{name}")  # fmt: skip
-                result, problem = await asyncio.to_thread(hash_one, self.cache, path, st.st_size,
-                                                    autov3=False, progress=tracker.bytes_progress,
-                                                    cancel=None)  # fmt: skip
+                result, problem = await in_worker(hash_one, self.cache, path, st.st_size,
+                                                  autov3=False, progress=tracker.bytes_progress,
+                                                  cancel=cancel)  # fmt: skip
                 hashes, ident = result.hashes, result.identity.key
                 tracker.file_finished(st.st_size)
         f = FileUpdate(path, folder, name, ident, dict(hashes), problem)

@@ -1,1 +1,2 @@
-"""Stand-in for ComfyUI's ``comfy`` package (only ``comfy.utils`` is provided)."""
+"""Stand-in for ComfyUI's ``comfy`` package (``comfy.utils`` and the interrupt part of
+``comfy.model_management``)."""
