@@ -99,6 +99,8 @@ class Settings:
     #: the store file; None → nodes/store/location.py picks ComfyUI's user dir or the cache
     db_path: str | None = setting("CIVITAI_IDENTIFY_DB", None, _path)
     retry_days: float = setting("CIVITAI_IDENTIFY_RETRY_DAYS", 7.0, _at_least(0))
+    #: days before an identified file's model data (and update notice) is asked again
+    refresh_days: float = setting("CIVITAI_IDENTIFY_REFRESH_DAYS", 7.0, _at_least(0))
     identify_mode: str = setting("CIVITAI_IDENTIFY_MODE", "other", _one_of(IDENTIFY_MODES))
 
     def __post_init__(self) -> None:

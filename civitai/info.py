@@ -6,6 +6,18 @@ adapter (nodes/scan/sidecar_info.py turns another tool's file into CivitAI-shape
 first). Defensive by design: fields come and go in CivitAI's answers, so a missing field
 becomes None or [] and an unknown one is ignored. Every key of ``CivitaiInfo`` is always
 there. See docs/internals.md ("civitai_info").
+
+``update`` (find_update) is a newer version for the same base model, found in the parent
+model CivitAI already sent (``GET /models?ids=`` carries every version: ``modelVersions``),
+so an update notice costs no request. The rules (docs/internals.md "Update notices"):
+
+- only versions of the same model, with the same ``baseModel`` (an SDXL LoRA's Flux port is
+  not an update), that are published (``publishedAt`` set; ``status`` absent or Published);
+- newer by publish date than the local version (a version without a date is never newer,
+  and a local version without a date has no update: the order cannot be known);
+- a version that also contains the local file (any of its file hashes equals the hash that
+  matched) is not an update: the same file re-released under a new version name;
+- the newest such version wins (ties: the higher version id).
 """
 
 from __future__ import annotations
@@ -50,6 +62,16 @@ class FileInfo(TypedDict):
     primary: bool
 
 
+class Update(TypedDict):
+    """A newer version of the same model for the same base model (find_update)."""
+
+    version_id: int
+    version_name: str | None
+    base_model: str
+    published_at: str  # UTC, "YYYY-MM-DDTHH:MM:SSZ"
+    url: str
+
+
 class CivitaiInfo(TypedDict):
     """What the pack knows about a model version (stored as JSON in the model store, given
     to the panel, the nodes and the CLI)."""
@@ -72,6 +94,7 @@ class CivitaiInfo(TypedDict):
     file: FileInfo | None  # the file that matched (else the primary one)
     matched_by: str  # "SHA256" | "AutoV2" | … | "sidecar"
     url: str | None  # <web base>/models/<id>?modelVersionId=<id>
+    update: Update | None  # a newer version for the same base model, else None
     fetched_at: str  # UTC, "YYYY-MM-DDTHH:MM:SSZ"
 
 
@@ -102,6 +125,8 @@ def build_civitai_info(
     ``matched_hash`` picks the file whose hashes contain it; otherwise the primary file.
     ``web_base`` is the site of the links (``Settings.web_base``: civitai.red for a
     civitai.red API base).
+    ``update``: a newer version for the same base model, from ``model["modelVersions"]``
+    (find_update below), or None.
     """
     version = _dict(version)
     model = _dict(model)
@@ -134,8 +159,82 @@ def build_civitai_info(
         "file": _file(_list(version.get("files")), matched_hash),
         "matched_by": matched_by,
         "url": url,
+        "update": find_update(version, model, matched_hash, web_base=web_base),
         "fetched_at": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+def find_update(
+    version: dict,
+    model: dict | None,
+    matched_hash: str | None = None,
+    *,
+    web_base: str = "https://civitai.com",
+) -> dict | None:
+    """``{"version_id", "version_name", "base_model", "published_at", "url"}`` or None."""
+    if not isinstance(version, dict) or not isinstance(model, dict):
+        return None
+    versions = [v for v in _list(model.get("modelVersions")) if isinstance(v, dict)]
+    local_id = version.get("id")
+    base = version.get("baseModel")
+    local_entry = next((v for v in versions if v.get("id") == local_id), {})
+    local_date = published_at(version) or published_at(local_entry)
+    if not isinstance(base, str) or not base or local_date is None:
+        return None
+    wanted = matched_hash.upper() if isinstance(matched_hash, str) and matched_hash else None
+    best, best_key = None, None
+    for v in versions:
+        vid = v.get("id")
+        if not _is_id(vid) or vid == local_id or v.get("baseModel") != base:
+            continue
+        if v.get("status") not in (None, "Published"):
+            continue
+        date = published_at(v)
+        if date is None or date <= local_date:
+            continue
+        if wanted and _has_hash(v, wanted):
+            continue
+        key = (date, vid)
+        if best_key is None or key > best_key:
+            best, best_key = v, key
+    if best is None:
+        return None
+    model_id = model.get("id") if _is_id(model.get("id")) else version.get("modelId")
+    return {
+        "version_id": best["id"],
+        "version_name": best.get("name") if isinstance(best.get("name"), str) else None,
+        "base_model": base,
+        "published_at": best_key[0].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "url": f"{web_base}/models/{model_id}?modelVersionId={best['id']}",
+    }
+
+
+def published_at(version: Any) -> datetime | None:
+    """``publishedAt`` as an aware UTC datetime (CivitAI sends it with or without ``Z`` and
+    milliseconds); None when absent or unreadable."""
+    raw = version.get("publishedAt") if isinstance(version, dict) else None
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    text = raw.strip().replace("Z", "+00:00")
+    try:
+        date = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return date.replace(tzinfo=timezone.utc) if date.tzinfo is None else date
+
+
+def _has_hash(version: dict, wanted: str) -> bool:
+    for file in _list(version.get("files")):
+        hashes = file.get("hashes") if isinstance(file, dict) else None
+        if isinstance(hashes, dict) and any(
+            isinstance(h, str) and h.upper() == wanted for h in hashes.values()
+        ):
+            return True
+    return False
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _creator(creator: Any) -> dict | None:

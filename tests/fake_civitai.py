@@ -45,6 +45,12 @@ clock.sleep(s)`` returns at once and records ``s`` in ``clock.sleeps``) and
 ``CivitaiClient`` on ``fake.url`` whose SpacingLimiter (and retry backoff) runs on that
 clock, shared with ``fake.clock``: no real waiting. Use ``async with`` or ``await .close()``.
 
+Images: ``.add_image(name, data=PNG_BYTES, content_type)`` → a URL on the fake
+(``<origin>/images/<name>``); ``.image(url, nsfw_level, type)`` → one ``images[]`` entry.
+Every version's default image is PNG bytes at a ``.jpeg`` URL (as CivitAI's CDN does).
+``add_version(..., published_at=...)`` sets ``publishedAt`` (None: unpublished); several
+versions of one model (``model_id=``) with different base models and dates model updates.
+
 Endpoints (under /api/v1): POST model-versions/by-hash (≤100 SHA256, else 400),
 POST model-versions/by-hash/ids, GET model-versions/by-hash/{hash} (404
 ``{"error": "Model not found"}``), GET model-versions/{id}, GET models?ids=&nsfw=
@@ -61,11 +67,22 @@ from typing import Any, NamedTuple
 
 import pytest
 from aiohttp import web
-from fake_civitai_catalog import FakeCatalog, FakeIds, fake_file
+from fake_civitai_catalog import JPEG_BYTES, PNG_BYTES, WEBP_BYTES, FakeCatalog, FakeIds, fake_file
 
-__all__ = ["FakeCivitai", "FakeClock", "FakeIds", "FakeRequest", "fake_client", "fake_file"]
+__all__ = [
+    "JPEG_BYTES",
+    "PNG_BYTES",
+    "WEBP_BYTES",
+    "FakeCivitai",
+    "FakeClock",
+    "FakeIds",
+    "FakeRequest",
+    "fake_client",
+    "fake_file",
+]
 
 API_PREFIX = "/api/v1"
+IMAGE_PREFIX = "/images"  # the fake's image CDN (not API calls: no spacing)
 MODEL_TYPES = [
     "Checkpoint", "TextualInversion", "Hypernetwork", "AestheticGradient", "LORA", "LoCon",
     "DoRA", "Controlnet", "Upscaler", "MotionModule", "VAE", "Poses", "Wildcards", "Workflows",
@@ -132,6 +149,7 @@ class FakeCivitai(FakeCatalog):
         site = web.TCPSite(self._runner, self.host, 0)
         self._loop.run_until_complete(site.start())
         self.port = self._runner.addresses[0][1]
+        self.image_base = self.origin + IMAGE_PREFIX
         ready.set()
         self._loop.run_forever()
         self._loop.run_until_complete(self._runner.cleanup())
@@ -216,6 +234,12 @@ class FakeCivitai(FakeCatalog):
                     status=failure["status"], text=failure["body"], headers=failure["headers"],
                     content_type=failure["content_type"] or None,
                 )  # fmt: skip
+        if request.path.startswith(IMAGE_PREFIX + "/"):
+            with self._lock:
+                found = self.images.get(request.path[len(IMAGE_PREFIX) + 1 :])
+            if found is None:
+                return web.Response(status=404, text="no such image")
+            return web.Response(body=found[0], content_type=found[1])
         path = request.path.removeprefix(API_PREFIX)
         with self._lock:
             return self._route(request.method, path, request.query, body)

@@ -14,6 +14,19 @@ class FakeIds(NamedTuple):
     version_id: int
 
 
+# Tiny but real image files: the magic numbers are what the preview writer looks at.
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
+    b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+WEBP_BYTES = (
+    b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00/\x00\x00\x00\x10\x07\x10\x11\x11"
+    b"\x88\x88\xfe\x07\x00"
+)
+
+
 def fake_file(
     sha256=None, *, autov1=None, autov2=None, autov3=None, crc32=None, blake3=None,
     name="model.safetensors", size_kb=1024.0, primary=True, type="Model",
@@ -50,11 +63,33 @@ class FakeCatalog:
         self._ids = itertools.count(1001)
         self.models: dict[int, dict] = {}
         self.versions: dict[int, dict] = {}
+        self.images: dict[str, tuple[bytes, str]] = {}  # name → (bytes, content type)
+        self.image_base = "https://image.civitai.com/fake"  # the server: its own /images
 
     def clear(self) -> None:
         with self._lock:
             self.models = {}
             self.versions = {}
+            self.images = {}
+
+    def add_image(self, name: str, data: bytes = PNG_BYTES, content_type="image/png") -> str:
+        """Serve ``data`` at ``<image_base>/<name>``; returns that URL. The name's
+        extension need not match the bytes (CivitAI's CDN sends PNG for a .jpeg URL)."""
+        with self._lock:
+            self.images[name] = (data, content_type)
+        return f"{self.image_base}/{name}"
+
+    def image(self, url: str, nsfw_level: int = 1, type: str = "image") -> dict:
+        """One ``images[]`` entry in CivitAI's shape."""
+        return {
+            "url": url,
+            "nsfwLevel": nsfw_level,
+            "width": 512,
+            "height": 768,
+            "hash": "U00000fQfQfQfQfQfQfQfQfQfQfQ",
+            "type": type,
+            "meta": None,
+        }
 
     def add_model(
         self, *, name=None, type="LORA", description="<p>A fake model.</p>", nsfw=False,
@@ -89,28 +124,23 @@ class FakeCatalog:
     def add_version(
         self, model_id, *, files, name="v1.0", base_model="SDXL 1.0", trained_words=(),
         images=None, nsfw_level=1, description=None, archived=False, version_id=None,
-        created_at="2024-01-01T00:00:00.000Z",
+        created_at="2024-01-01T00:00:00.000Z", published_at="", status="Published",
     ) -> int:  # fmt: skip
+        """``published_at`` "" → the same as ``created_at``; None → not published. Default
+        images: one, served by the fake as PNG bytes at a ``.jpeg`` URL."""
         with self._lock:
             version_id = version_id or next(self._ids)
+        if images is None:
+            images = [self.image(self.add_image(f"{version_id}.jpeg"), nsfw_level)]
+        with self._lock:
             files = [dict(f, id=f.get("id") or next(self._ids)) for f in files]
-            if images is None:
-                images = [
-                    {
-                        "url": f"https://image.civitai.com/fake/{version_id}.jpeg",
-                        "nsfwLevel": nsfw_level,
-                        "width": 512,
-                        "height": 768,
-                        "hash": "U00000fQfQfQfQfQfQfQfQfQfQfQ",
-                        "type": "image",
-                        "meta": None,
-                    }
-                ]
             self.versions[version_id] = {
                 "id": version_id,
                 "modelId": model_id,
                 "name": name,
                 "createdAt": created_at,
+                "publishedAt": created_at if published_at == "" else published_at,
+                "status": status,
                 "baseModel": base_model,
                 "baseModelType": "Standard",
                 "trainedWords": list(trained_words),
@@ -129,7 +159,7 @@ class FakeCatalog:
         name=None, version_name="v1.0", file_name=None, type="LORA", base_model="SDXL 1.0",
         trained_words=(), tags=(), creator="fake_creator", description="<p>A fake model.</p>",
         images=None, nsfw_level=1, nsfw=False, archived=False, model_id=None, size_kb=1024.0,
-        primary=True, extra_files=(),
+        primary=True, extra_files=(), published_at="2024-01-01T00:00:00.000Z",
     ) -> FakeIds:  # fmt: skip
         """Register one model version holding one file with these hashes (see module doc)."""
         if model_id is None:
@@ -145,7 +175,8 @@ class FakeCatalog:
         version_id = self.add_version(
             model_id, files=[file, *extra_files], name=version_name, base_model=base_model,
             trained_words=trained_words, images=images, nsfw_level=nsfw_level,
-            archived=archived,
+            archived=archived, created_at=published_at or "2024-01-01T00:00:00.000Z",
+            published_at=published_at,
         )  # fmt: skip
         return FakeIds(model_id, version_id)
 

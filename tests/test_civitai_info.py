@@ -10,7 +10,7 @@ build = civitai.build_civitai_info
 KEYS = {
     "model_id", "version_id", "model_name", "version_name", "type", "category", "base_model",
     "description", "version_description", "creator", "tags", "trained_words", "stats",
-    "images", "nsfw", "file", "matched_by", "url", "fetched_at",
+    "images", "nsfw", "file", "matched_by", "url", "update", "fetched_at",
 }  # fmt: skip
 NOW = datetime(2026, 11, 25, 14, 0, 0, 123456, tzinfo=timezone.utc)
 SHA = "AB" * 32

@@ -51,13 +51,14 @@ def test_identify_model_outputs_and_progress(env, fake_civitai):
                      trained_words=["trig one", " trig two "])  # fmt: skip
     identify, _ = _nodes()
     out = _run(identify, model="loras/style/my_lora.safetensors", refresh=False)
-    info_json, model_name, version_name, base_model, trigger_words, url = out
+    info_json, model_name, version_name, base_model, trigger_words, url, update = out
     info = json.loads(info_json)
     assert info["status"] == "identified"
     assert info["model_id"] == ids.model_id and info["version_id"] == ids.version_id
     assert (model_name, version_name, base_model) == ("My LoRA", "v2", "SDXL 1.0")
     assert trigger_words == "trig one, trig two"
     assert url.endswith(f"/models/{ids.model_id}?modelVersionId={ids.version_id}")
+    assert update == ""  # the only version: nothing newer
     # The node's ProgressBar moved over the file's bytes, up to the end.
     assert env.progress and env.progress[-1] == (len(data), len(data))
     done = [d for e, d, _ in env.server_module.PromptServer.instance.sent if e.endswith(".done")]
@@ -68,6 +69,20 @@ def test_identify_model_outputs_and_progress(env, fake_civitai):
     assert len(fake_civitai.requests) == calls  # stored info: no hashing, no API call
 
 
+def test_identify_model_update_output(env, fake_civitai):
+    data = safetensors(b"old lora " * 100)
+    ids = _add_known(env, fake_civitai, "loras", "old.safetensors", data, version_name="v1",
+                     published_at="2024-01-01T00:00:00Z")  # fmt: skip
+    from fake_civitai import fake_file
+
+    newer = fake_civitai.add_version(ids.model_id, files=[fake_file("F" * 64)], name="v2",
+                                     published_at="2024-08-01T00:00:00Z")  # fmt: skip
+    out = _run(_nodes()[0], model="loras/old.safetensors", refresh=False)
+    update = json.loads(out[6])
+    assert update["version_id"] == newer and update["version_name"] == "v2"
+    assert update["url"].endswith(f"?modelVersionId={newer}")
+
+
 def test_identify_unknown_file_gives_empty_outputs(env, fake_civitai):
     env.add_model("other", "mystery.ckpt", b"nobody knows me")  # a .safetensors name: error
     identify, _ = _nodes()
@@ -75,7 +90,7 @@ def test_identify_unknown_file_gives_empty_outputs(env, fake_civitai):
     info = json.loads(out[0])
     assert info["status"] == "unknown"
     assert info["sha256"] == hashlib.sha256(b"nobody knows me").hexdigest().upper()
-    assert out[1:] == ("", "", "", "", "")
+    assert out[1:] == ("", "", "", "", "", "")
 
 
 @pytest.mark.parametrize(
@@ -87,7 +102,7 @@ def test_identify_bad_choice_is_an_error_result_not_a_failure(env, choice):
     out = _run(identify, model=choice)
     info = json.loads(out[0])
     assert info["status"] == "error" and info["error"].endswith(".")
-    assert out[1:] == ("", "", "", "", "")
+    assert out[1:] == ("", "", "", "", "", "")
 
 
 def test_identify_when_civitai_is_down_is_an_error_result(env, fake_civitai):

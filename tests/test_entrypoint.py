@@ -46,7 +46,7 @@ async def test_entrypoint_lists_both_nodes_with_valid_schemas(comfy_env):
     retry = scan["input"]["required"]["retry_unknown"]
     assert retry[0] == "BOOLEAN" and "did not know" in retry[1]["tooltip"]
     assert "force_refresh" not in identify["input"]["required"] | scan["input"]["required"]
-    assert identify["output"] == ["STRING"] * 6
+    assert identify["output"] == ["STRING"] * 7
     assert identify["output_name"] == [
         "civitai_info",
         "model_name",
@@ -54,6 +54,7 @@ async def test_entrypoint_lists_both_nodes_with_valid_schemas(comfy_env):
         "base_model",
         "trigger_words",
         "url",
+        "update",
     ]
 
     scan = nodes[1].GET_NODE_INFO_V1()

@@ -8,7 +8,7 @@ from models_tree import build_models_tree, open_scanner
 DESIGN_INFO_KEYS = {
     "model_id", "version_id", "model_name", "version_name", "type", "category", "base_model",
     "description", "version_description", "creator", "tags", "trained_words", "stats",
-    "images", "nsfw", "file", "matched_by", "url", "fetched_at",
+    "images", "nsfw", "file", "matched_by", "url", "update", "fetched_at",
 }  # fmt: skip
 KNOWN = ("anime", "other_known", "base", "rewritten")
 

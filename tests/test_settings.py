@@ -17,6 +17,7 @@ GOOD = {
     "CIVITAI_IDENTIFY_TIMEOUT": ("12", 12.0),
     "CIVITAI_IDENTIFY_DB": ("/data/store.sqlite3", "/data/store.sqlite3"),
     "CIVITAI_IDENTIFY_RETRY_DAYS": ("0.5", 0.5),
+    "CIVITAI_IDENTIFY_REFRESH_DAYS": ("30", 30.0),
     "CIVITAI_IDENTIFY_MODE": (" ALL ", "all"),
 }
 BAD = {
@@ -24,6 +25,7 @@ BAD = {
     "CIVITAI_IDENTIFY_INTERVAL": "three",
     "CIVITAI_IDENTIFY_TIMEOUT": "0",
     "CIVITAI_IDENTIFY_RETRY_DAYS": "inf",
+    "CIVITAI_IDENTIFY_REFRESH_DAYS": "-1",
     "CIVITAI_IDENTIFY_MODE": "everything",
 }
 

@@ -18,7 +18,7 @@ INFO = {
     "trained_words": ["pxl_drm"], "matched_by": "SHA256",
 }  # fmt: skip
 RECORD_KEYS = {"folder", "name", "size", "mtime", "category", "hashes", "status", "error",
-               "checked_at", "civitai_info"}  # fmt: skip
+               "checked_at", "civitai_info", "update"}  # fmt: skip
 
 
 def hashes(sha):

@@ -11,7 +11,8 @@ from .progress import human_bytes
 CSV_COLUMNS = (
     "folder", "name", "path", "category", "size", "status", "error", "checked_at",
     "model_name", "version_name", "type", "base_model", "model_id", "version_id", "url",
-    "matched_by", "trained_words", "SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3",
+    "matched_by", "trained_words", "update_version", "update_url",
+    "SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3",
 )  # fmt: skip
 INFO_COLUMNS = ("model_name", "version_name", "type", "base_model", "model_id", "version_id",
                 "url", "matched_by")  # fmt: skip
@@ -29,6 +30,8 @@ def report_text(records: list[dict], summary: dict, fmt: str) -> str:
                                      "error", "checked_at")}  # fmt: skip
         row.update({k: info.get(k) for k in INFO_COLUMNS})
         row["trained_words"] = ", ".join(info.get("trained_words") or [])
+        update = r.get("update") or {}
+        row["update_version"], row["update_url"] = update.get("version_name"), update.get("url")
         row.update(r.get("hashes") or {})
         writer.writerow(row)
     for s in summary.get("skipped") or []:  # not files (pipes, loops...): no record, a reason
@@ -66,6 +69,8 @@ def summary_text(summary: dict) -> str:
         f"({lk['autov3_identified']} by AutoV3), {summary['from_sidecars']} from sidecars; "
         f"{summary['duration_seconds']:.1f} s."
     )
+    if summary.get("updates"):
+        lines.append(f"{summary['updates']} file(s) with a newer version for their base model.")
     if summary["missing"]:
         lines.append(f"{summary['missing']} file(s) no longer on disk (kept, marked missing).")
     for s in summary["skipped"]:

@@ -22,7 +22,8 @@ MODE_CHOICES = {("other only" if m == "other" else m): m for m in IDENTIFY_MODES
 
 
 async def identify_outputs(service, choice: str, refresh: bool, progress_bar) -> tuple:
-    """(civitai_info JSON, model_name, version_name, base_model, trigger_words, url)."""
+    """(civitai_info JSON, model_name, version_name, base_model, trigger_words, url,
+    update JSON or "")."""
     try:
         folder, name = split_choice(choice)
         latest: dict = {}
@@ -62,6 +63,7 @@ def record_outputs(record: dict, choice: str) -> tuple:
         info.get("base_model") or "",
         words,
         info.get("url") or "",
+        json.dumps(record["update"], ensure_ascii=False) if record.get("update") else "",
     )
 
 
@@ -69,7 +71,7 @@ def _status_outputs(status, choice, error=None, hashes=None) -> tuple:
     data = {"status": status, "model": choice, "error": error}
     if hashes:
         data["sha256"] = hashes.get("SHA256")
-    return (json.dumps(data, ensure_ascii=False), "", "", "", "", "")
+    return (json.dumps(data, ensure_ascii=False), "", "", "", "", "", "")
 
 
 async def scan_outputs(service, folder: str, mode: str, retry_unknown: bool, progress_bar) -> tuple:
@@ -121,6 +123,8 @@ def summary_sentence(job: dict) -> str:
         f"Scan done: {s.get('files_total', 0)} files ({s.get('files_hashed', 0)} hashed, "
         f"{mib:.1f} MiB read); {counts or 'no files'}; {s.get('calls', 0)} CivitAI calls."
     )
+    if s.get("updates"):
+        text += f" {s['updates']} with an update available."
     for key in ("skipped", "errors"):
         if s.get(key):
             text += f" {len(s[key])} {key}."

@@ -59,6 +59,11 @@ class IdentifyModel(io.ComfyNode):
                 io.String.Output("base_model", display_name="base_model"),
                 io.String.Output("trigger_words", display_name="trigger_words"),
                 io.String.Output("url", display_name="url"),
+                io.String.Output(
+                    "update",
+                    display_name="update",
+                    tooltip="A newer version for the same base model (JSON), or empty.",
+                ),
             ],
         )
 

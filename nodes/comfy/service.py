@@ -205,8 +205,9 @@ class Service:
         view = check_view(view)
         params = {"q": q, "category": category, "status": status, "base_model": base_model}
         query = Query.parse({**params, **paging})
+        filters = {**params, "update": (query.filters or {}).get("update")}
         await self._built()
-        return await asyncio.to_thread(self._list_models_off_loop, query, params, view)
+        return await asyncio.to_thread(self._list_models_off_loop, query, filters, view)
 
     async def facets(self, **params) -> dict:
         """Counts per category, base model and status for ``params``' filters (query.py)."""
@@ -399,4 +400,5 @@ def _stub(folder, name, size) -> dict:
         "error": None,
         "checked_at": None,
         "civitai_info": None,
+        "update": None,
     }

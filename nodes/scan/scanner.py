@@ -125,6 +125,7 @@ class Scanner:
         tracker.phase("done", current=None)
         calls = (getattr(self.client, "calls", 0) if self.client else 0) - calls_before
         by_status, by_category, errors = self._report(files)
+        with_update = self.store.with_update()
         summary = {
             "identify": identify,
             "files_total": len(files),
@@ -138,6 +139,7 @@ class Scanner:
             "errors": errors,
             "skipped": [s.to_json() for s in skipped],
             "missing": len(missing),
+            "updates": sum(1 for f in files if f.sha256 and f.sha256 in with_update),
             "cancelled": cancelled,
             "started_at": iso(started),
             "duration_seconds": round(time.monotonic() - t0, 3),
@@ -156,6 +158,8 @@ class Scanner:
     ) -> bool:
         """Sidecars first, then the API for what is left. True when cancelled."""
         states = self.store.lookup_states()
+        # identified long ago: asked again in the same bulk call, so update notices stay fresh
+        stale = self.store.stale_identified() if identify != "none" else set()
         beside = [f for f in files if f.path in with_sidecar]
         totals["from_sidecars"] = await self._read_sidecars(beside, listing, states)
         now = iso(utc_now())
@@ -167,7 +171,7 @@ class Scanner:
             if identify == "other" and f.folder != OTHER:
                 continue
             status, retry_after = states.get(sha, (None, None))
-            if status == "identified":
+            if status == "identified" and sha not in stale:
                 continue
             if status == "unknown" and not retry_unknown and (retry_after or "") > now:
                 continue

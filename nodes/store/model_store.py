@@ -63,19 +63,31 @@ class FileUpdate:
 class ModelStore:
     """Records of model files. ``unknown_retry_days``: how long a hash CivitAI does not
     know is left alone before it is asked again (``retry_unknown`` overrides); default the
-    ``retry_days`` setting (``CIVITAI_IDENTIFY_RETRY_DAYS``, civitai/config.py)."""
+    ``retry_days`` setting (``CIVITAI_IDENTIFY_RETRY_DAYS``, civitai/config.py).
+    ``model_refresh_days``: how old identified info may get before a scan asks again
+    (default the ``refresh_days`` setting, ``CIVITAI_IDENTIFY_REFRESH_DAYS``)."""
 
     def __init__(
-        self, db_path, *, unknown_retry_days: float | None = None, busy_timeout: float = 30.0
+        self,
+        db_path,
+        *,
+        unknown_retry_days: float | None = None,
+        model_refresh_days: float | None = None,
+        busy_timeout: float = 30.0,
     ):
         """``busy_timeout``: seconds a call waits for another connection's (or process's)
         lock before failing; short for connections that answer requests."""
         self.db_path = os.fspath(db_path)
-        if unknown_retry_days is None:
+        if unknown_retry_days is None or model_refresh_days is None:
             from ...civitai import load_settings
 
-            unknown_retry_days = load_settings().retry_days
+            settings = load_settings()
+            if unknown_retry_days is None:
+                unknown_retry_days = settings.retry_days
+            if model_refresh_days is None:
+                model_refresh_days = settings.refresh_days
         self.unknown_retry_days = unknown_retry_days
+        self.model_refresh_days = model_refresh_days
         self._conn = connect_db(self.db_path, timeout=busy_timeout)
         self._conn.create_function("py_lower", 1, _lower, deterministic=True)
         try:
@@ -178,6 +190,25 @@ class ModelStore:
         rows = self._conn.execute("SELECT sha256, status, retry_after FROM lookups")
         return {r[0]: (r[1], r[2]) for r in rows}
 
+    def stale_identified(self, now: float | None = None) -> set[str]:
+        """SHA256s identified more than ``model_refresh_days`` ago (not manual links: their
+        hash is unknown to CivitAI, asking again by hash cannot refresh them)."""
+        cutoff = iso((now or utc_now()) - self.model_refresh_days * 86400)
+        rows = self._conn.execute(
+            "SELECT sha256 FROM lookups WHERE status = 'identified' AND checked_at < ? "
+            "AND COALESCE(matched_by, '') != 'manual'",
+            (cutoff,),
+        )
+        return {r[0] for r in rows}
+
+    def with_update(self) -> set[str]:
+        """SHA256s whose stored info carries an update notice."""
+        rows = self._conn.execute(
+            "SELECT sha256 FROM lookups WHERE status = 'identified' AND "
+            "json_extract(civitai_info, '$.update') IS NOT NULL"
+        )
+        return {r[0] for r in rows}
+
     def save_outcome(
         self,
         sha256: str,
@@ -212,7 +243,12 @@ class ModelStore:
             keep = (status == "error" and old in ("identified", "unknown")) or (
                 status == "unknown" and old == "identified"
             )
-            if keep:
+            if keep and status == "unknown":  # asked again (a refresh): not stale any more
+                self._conn.execute(
+                    "UPDATE lookups SET attempts = attempts + 1, checked_at = ? WHERE sha256 = ?",
+                    (iso(now), sha256),
+                )
+            elif keep:
                 self._conn.execute(
                     "UPDATE lookups SET attempts = attempts + 1 WHERE sha256 = ?", (sha256,)
                 )
@@ -256,12 +292,15 @@ class ModelStore:
         base_model=None,
         include_path=False,
         include_missing=False,
+        update=None,
     ) -> list[dict]:
         """Every matching record sorted by folder then name (query.py: ``q`` is words that
         must all occur in the file name, model/version name, tags or trigger words,
         case-insensitively; the other filters are exact, ``category`` is the folder name,
-        ``base_model`` CivitAI's string)."""
-        filters = {"category": category, "status": status, "base_model": base_model}
+        ``base_model`` CivitAI's string; ``update`` "1": only those with an update notice,
+        "0": only those without)."""
+        filters = {"category": category, "status": status, "base_model": base_model,
+                   "update": update}  # fmt: skip
         query = Query(q=q, filters=filters, include_missing=include_missing)
         return self.page(query, include_path)[0]
 

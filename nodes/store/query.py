@@ -29,15 +29,19 @@ from .records import RECORD_COLUMNS, RECORD_FROM, STATUS_SQL, like_pattern
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
 
+_IDENTIFIED = f"({STATUS_SQL}) = 'identified'"
 # filter name -> the SQL expression its value is compared with (exact match)
 FILTERS: dict[str, str] = {
     "category": "f.folder",
     "status": STATUS_SQL,
     "base_model": f"CASE WHEN {STATUS_SQL} = 'identified' THEN l.base_model END",
+    # "1": a newer version for the same base model is known (civitai_info.update), "0": not
+    "update": f"CASE WHEN {_IDENTIFIED} AND json_extract(l.civitai_info, '$.update') "
+    "IS NOT NULL THEN '1' ELSE '0' END",
 }
+FILTER_VALUES = {"update": ("0", "1")}  # filters with a closed set of values
 FACETS: tuple[str, ...] = ("category", "base_model", "status")
 
-_IDENTIFIED = f"({STATUS_SQL}) = 'identified'"
 # sort name -> the key expressions (all non-NULL, so row-value comparisons hold)
 SORTS: dict[str, tuple[str, ...]] = {
     "file": ("f.folder", "f.name"),  # folder then relative name: the listing's old order
@@ -69,6 +73,9 @@ class Query:
     def parse(cls, params: dict, *, paged: bool | None = None) -> "Query":
         """From request parameters (strings); raises BadQuery with a sentence."""
         filters = {k: params[k] for k in FILTERS if params.get(k)}
+        for name, allowed in FILTER_VALUES.items():
+            if name in filters and filters[name] not in allowed:
+                raise BadQuery(f"{name} must be one of {', '.join(allowed)}.")
         limit = params.get("limit")
         if paged is None:
             paged = limit not in (None, "") or bool(params.get("cursor"))

@@ -81,6 +81,8 @@ def row_to_record(row, include_path: bool = False) -> dict:
         "checked_at": checked_at,
         "civitai_info": json.loads(info) if info and status == "identified" else None,
     }
+    # a newer version for the same base model (civitai/info.py find_update), or None
+    record["update"] = (record["civitai_info"] or {}).get("update")
     if include_path:
         record["path"] = path
     return record
