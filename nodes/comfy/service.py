@@ -389,16 +389,7 @@ class IdentifyFailed(RuntimeError):
 
 
 def _stub(folder, name, size) -> dict:
-    return {
-        "folder": folder,
-        "name": name,
-        "size": size,
-        "mtime": None,
-        "category": folder,
-        "hashes": None,
-        "status": "not_checked",
-        "error": None,
-        "checked_at": None,
-        "civitai_info": None,
-        "update": None,
-    }
+    """The record of a file not scanned yet (every record key; the unknown ones null)."""
+    unknown = ("mtime", "hashes", "error", "checked_at", "civitai_info", "update")
+    record = {"folder": folder, "name": name, "size": size, "category": folder}
+    return {**record, "status": "not_checked", **dict.fromkeys(unknown)}
