@@ -11,7 +11,6 @@ process using the store this pack would open (ComfyUI's inside a ComfyUI tree).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 
 from .options import add_api_base_option, settings_from_args
@@ -31,6 +30,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # on use: building the parser (also for `hash`) must not load asyncio
+
     settings = settings_from_args(args)
     hashes = list(dict.fromkeys(args.hashes))
     outcomes = asyncio.run(_lookup(settings, hashes))

@@ -18,7 +18,6 @@ file or lookup errors, 2 usage, 130 interrupted (what was saved stays saved).
 """
 
 import argparse
-import asyncio
 import logging
 import os
 import signal
@@ -92,6 +91,7 @@ def _usage(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `python3 . hash` builds this parser too and must not pay
     # for aiohttp and sqlite3.
+    import asyncio
     import sqlite3
 
     from ...hashing import HashCache
@@ -196,6 +196,8 @@ def _print_plan(out, db_path, tree, listing) -> None:
 
 
 async def _scan(store, cache, settings, scan_args, identify, args, printer) -> dict:
+    import asyncio
+
     from ...civitai import CivitaiClient
     from ..scan import Scanner
     from ..store import shared_limiter
