@@ -36,6 +36,9 @@ def identity_key(identity) -> tuple[int, int, int, int]:
     filesystems hand out inode (or device) numbers ≥ 2**63, which would raise
     OverflowError when bound. Those are folded to their two's-complement value; folding is
     idempotent, so a key read back from the database maps to itself."""
+    dev, ino, size, mtime_ns = identity
+    if dev < _U63 and ino < _U63 and size < _U63 and mtime_ns < _U63:
+        return (dev, ino, size, mtime_ns)  # nearly always: a re-scan calls this per file
     return tuple(v - (1 << 64) if v >= _U63 else v for v in identity)  # type: ignore[return-value]
 
 

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 
 from ...civitai import DEFAULT_WEB_BASE, IDENTIFY_MODES
-from ...hashing import FileIdentity
+from ...hashing import FileIdentity, identity_key
 from ..store import STATUSES, FileUpdate, iso, utc_now
 from .discover import Listing, list_models
 from .folders import OTHER
@@ -79,8 +79,8 @@ class Scanner:
 
         unchanged, changed, to_hash, with_sidecar, from_cache = [], [], [], set(), []
         for e in listing.entries:
-            identity = FileIdentity.from_stat(e.st)
-            ident = identity.key
+            st = e.st
+            ident = identity_key((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
             row = known.get(e.path)
             if e.has_sidecar:
                 with_sidecar.add(e.path)
@@ -94,7 +94,7 @@ class Scanner:
             if e.st.st_size == 0:  # nothing to hash or look up: an error record
                 changed.append(FileUpdate(e.path, e.folder, e.name, ident, None, EMPTY_FILE))
                 continue
-            hashes = self.cache.lookup(identity)
+            hashes = self.cache.lookup(FileIdentity(*ident))
             if hashes:
                 from_cache.append(FileUpdate(e.path, e.folder, e.name, ident, dict(hashes)))
             else:
