@@ -270,8 +270,7 @@ class Service:
                 if await self._unchanged(store, folder, name, path):
                     return self._public(record)
         scanner = await self._scanner()
-        record = await scanner.identify(folder, name, force=force, progress=progress, cancel=cancel)
-        return self._public(record)
+        return self._public(await scanner.identify(folder, name, force, progress, cancel))
 
     async def identify_request(self, folder, name, force=False):
         """For POST identify: ``(record, None)`` or ``(None, job)`` when the work is long
@@ -281,8 +280,7 @@ class Service:
         long_work = os.stat(path).st_size > self._big and not await self._cached(cache, path)
 
         async def run(job):
-            return await self.identify(folder, name, force, progress=job.report,
-                                       cancel=job.cancelled)  # fmt: skip
+            return await self.identify(folder, name, force, job.report, job.cancelled)
 
         job = self.jobs.start("identify", run)
         if not long_work:
