@@ -89,3 +89,24 @@ async def test_a_cli_scan_while_comfyui_serves_and_scans_the_same_store(tmp_path
     assert len(latencies) > 3
     assert max(latencies) < service_mod.READ_BUSY_TIMEOUT_S, max(latencies)
     assert max(lags) < service_mod.READ_BUSY_TIMEOUT_S, max(lags)
+
+
+async def test_a_file_another_process_hashed_meanwhile_is_not_read_again(tmp_path):
+    # Two scans of the same files: the second listed them before the first stored a hash;
+    # the cache is asked again right before each read, so that file costs no second read.
+    from models_tree import build_models_tree, open_scanner
+
+    tree = build_models_tree(tmp_path / "models")
+    db = tmp_path / "db"
+    async with open_scanner(tree.root, db) as (scanner, _store, _):
+        listing = pack_module("nodes.scan").list_models(scanner.folders)
+        other = pack_module("hashing").HashCache(db)  # the other process's connection
+        try:
+            done_there = other.get_or_hash(tree.files["base"].path, autov3=False)
+        finally:
+            other.close()
+        summary = await scanner.scan(identify="none", listing=listing)
+    sizes = {e.path: e.st.st_size for e in listing.entries}
+    assert summary["files_total"] == len(listing.entries)
+    assert summary["files_hashed"] == len(listing.entries) - 1
+    assert summary["bytes_hashed"] == sum(sizes.values()) - done_there.bytes_read
