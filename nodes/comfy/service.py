@@ -358,9 +358,12 @@ class Service:
 
     async def close(self):
         """Cancel the jobs, close the client and the connections (on the service loop, from
-        any loop); an own loop is stopped afterwards."""
+        any loop); an own loop is stopped afterwards when called from another loop (else it
+        idles: a daemon thread)."""
         await self.call(self._close)
-        if self._own_loop and self.loop.is_running():
+        # stopped only from outside: stopping it from inside would drop the answer to the
+        # caller that hopped here (its future is resolved in the next loop iteration)
+        if self._own_loop and asyncio.get_running_loop() is not self.loop:
             self.loop.call_soon_threadsafe(self.loop.stop)
 
     async def _close(self):
