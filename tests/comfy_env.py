@@ -1,9 +1,10 @@
 """The one fixture that lets a test see ComfyUI: ``comfy_env``.
 
-It puts tests/comfy_stubs (stand-ins for ``server``, ``folder_paths``, ``comfy.utils`` and
-``comfy_api.latest``, same signatures as ComfyUI 0.3.x) first on sys.path, points
-``folder_paths`` at a fresh ``models/`` tree under tmp_path, records ProgressBar updates,
-and on teardown removes the stand-ins (and the pack modules bound to them) again.
+It puts tests/comfy_stubs (stand-ins for ``server``, ``folder_paths``, ``comfy.utils``,
+``nodes`` (LoraLoader) and ``comfy_api.latest``, same signatures as ComfyUI 0.3.x) first
+on sys.path, points ``folder_paths`` at a fresh ``models/`` tree under tmp_path, records
+ProgressBar updates, and on teardown removes the stand-ins (and the pack modules bound
+to them) again.
 
     def test_x(comfy_env):
         path = comfy_env.add_model("loras", "sub/a.safetensors", b"...")
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 STUBS = str(Path(__file__).resolve().parent / "comfy_stubs")
-STUB_MODULES = ("server", "folder_paths", "comfy", "comfy_api")
+STUB_MODULES = ("server", "folder_paths", "comfy", "comfy_api", "nodes")
 PACK_COMFY_MODULES = ("civitai-identify.nodes.comfy.nodes",)
 FOLDERS = ("checkpoints", "loras", "vae", "embeddings", "upscale_models")
 
@@ -36,6 +37,7 @@ class ComfyEnv:
         self.folder_paths = importlib.import_module("folder_paths")
         self.utils = importlib.import_module("comfy.utils")
         self.server_module = importlib.import_module("server")
+        self.nodes_module = importlib.import_module("nodes")  # ComfyUI loads it before packs
         self.progress: list[tuple[int, int]] = []
         self.loop = None  # the server loop, once start_server() ran
         self.service = None

@@ -11,10 +11,11 @@ from aiohttp import web
 from comfy_env import STUBS
 from packload import PACK_DIR, load_pack, pack_module
 
-NODE_IDS = ["CivitaiIdentify_IdentifyModel", "CivitaiIdentify_ScanModelsFolder"]
+NODE_IDS = ["CivitaiIdentify_IdentifyModel", "CivitaiIdentify_ScanModelsFolder",
+            "CivitaiIdentify_LoadLora"]  # fmt: skip
 
 
-async def test_entrypoint_lists_both_nodes_with_valid_schemas(comfy_env):
+async def test_entrypoint_lists_the_nodes_with_valid_schemas(comfy_env):
     comfy_env.add_model("loras", "style/a.safetensors")
     comfy_env.add_model("checkpoints", "b.ckpt")
     comfy_env.add_model("other", "misc/c.safetensors")

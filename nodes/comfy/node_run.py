@@ -168,3 +168,59 @@ def _reraise_interrupt(exc: BaseException) -> None:
 def _move(bar, done, total) -> None:
     if total:
         bar.update_absolute(min(done or 0, total), total)
+
+
+# -- Load LoRA (CivitAI) ---------------------------------------------------------------
+_LORA_LOADER = None  # one ComfyUI LoraLoader: it keeps the last LoRA file in memory
+
+
+def comfy_lora_loader():
+    """ComfyUI's own ``nodes.LoraLoader`` instance. ComfyUI imports its top-level ``nodes``
+    module before any custom node, so it is looked up in ``sys.modules`` at run time, never
+    imported by the pack (whose own package is also called ``nodes``)."""
+    global _LORA_LOADER
+    if _LORA_LOADER is None or type(_LORA_LOADER) is not _loader_class():
+        _LORA_LOADER = _loader_class()()
+    return _LORA_LOADER
+
+
+def _loader_class():
+    loader = getattr(sys.modules.get("nodes"), "LoraLoader", None)
+    if loader is None:
+        raise RuntimeError("ComfyUI's LoraLoader is not loaded (is this running in ComfyUI?).")
+    return loader
+
+
+async def lora_record(service, lora_name: str) -> dict | None:
+    """The record of ``loras/<lora_name>``: the stored info when there is some (no request),
+    else identified now, but never waiting longer than one request timeout; past that the
+    identify goes on in the background (the next run has the info) and this gives None."""
+    work = asyncio.ensure_future(service.call(service.identify, "loras", lora_name))
+    try:
+        return await asyncio.wait_for(asyncio.shield(work), service.settings.timeout)
+    except asyncio.TimeoutError:
+        work.add_done_callback(_swallow)
+        return None
+    except Exception as exc:  # noqa: BLE001 - the LoRA still applies, without trigger words
+        _reraise_interrupt(exc)
+        return None
+
+
+async def lora_outputs(service, model, clip, lora_name, strength_model, strength_clip):
+    """(MODEL, CLIP, trigger_words, civitai_info JSON): the LoRA applied by ComfyUI's loader
+    with these arguments, and what the pack knows about the file."""
+    record = await lora_record(service, lora_name)
+    model_out, clip_out = comfy_lora_loader().load_lora(
+        model, clip, lora_name, strength_model, strength_clip
+    )
+    choice = f"loras/{lora_name}"
+    if record is None:
+        info = json.dumps({"status": "pending", "model": choice, "error": None})
+        return model_out, clip_out, "", info
+    out = record_outputs(record, choice)
+    return model_out, clip_out, out[4], out[0]
+
+
+def _swallow(task) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: a background identify's failure is already logged

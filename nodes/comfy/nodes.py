@@ -1,4 +1,4 @@
-"""The V3 nodes, category "CivitAI": Identify Model and Scan Models Folder.
+"""The V3 nodes, category "CivitAI": Identify Model, Scan Models Folder, Load LoRA.
 
 Imported only by ``comfy_entrypoint`` (inside ComfyUI, or with the test stand-ins): this is
 the one module that imports ``comfy_api`` and ``comfy.utils`` at module level. The model
@@ -14,7 +14,7 @@ from comfy_api.latest import ComfyExtension, io
 
 from . import names
 from .glue import get_service
-from .node_run import MODE_CHOICES, identify_outputs, scan_outputs
+from .node_run import MODE_CHOICES, identify_outputs, lora_outputs, scan_outputs
 
 CATEGORY = "CivitAI"
 
@@ -128,6 +128,44 @@ class ScanModelsFolder(io.ComfyNode):
         return io.NodeOutput(*outputs)
 
 
+class LoadLora(io.ComfyNode):
+    """ComfyUI's LoRA loader (called, not reimplemented) plus the LoRA's trigger words."""
+
+    @classmethod
+    def define_schema(cls):
+        strength = {"default": 1.0, "min": -100.0, "max": 100.0, "step": 0.01}
+        return io.Schema(
+            node_id="CivitaiIdentify_LoadLora",
+            display_name="Load LoRA (CivitAI)",
+            category=CATEGORY,
+            description="Apply a LoRA as ComfyUI's Load LoRA does, and output its trigger "
+            "words and CivitAI info (stored info: no request during the prompt).",
+            inputs=[
+                io.Model.Input("model", tooltip="The diffusion model the LoRA is applied to."),
+                io.Clip.Input("clip", tooltip="The CLIP model the LoRA is applied to."),
+                io.Combo.Input("lora_name", options=_folder_paths().get_filename_list("loras")),
+                io.Float.Input("strength_model", **strength),
+                io.Float.Input("strength_clip", **strength),
+            ],
+            outputs=[
+                io.Model.Output("lora_model", display_name="MODEL"),
+                io.Clip.Output("lora_clip", display_name="CLIP"),
+                io.String.Output(
+                    "trigger_words",
+                    display_name="trigger_words",
+                    tooltip="CivitAI's trigger words, comma-separated; empty when none are known.",
+                ),
+                io.String.Output("civitai_info", display_name="civitai_info"),
+            ],
+        )
+
+    @classmethod
+    async def execute(cls, model, clip, lora_name, strength_model=1.0, strength_clip=1.0):
+        outputs = await lora_outputs(get_service(), model, clip, lora_name, strength_model,
+                                     strength_clip)  # fmt: skip
+        return io.NodeOutput(*outputs)
+
+
 class CivitaiIdentifyExtension(ComfyExtension):
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [IdentifyModel, ScanModelsFolder]
+        return [IdentifyModel, ScanModelsFolder, LoadLora]

@@ -135,7 +135,8 @@ class Service:
 
         settings = self.settings
         db_path = self._db_path = self._db_path or default_db_path(settings)
-        store = ModelStore(db_path, unknown_retry_days=settings.retry_days)
+        store = ModelStore(db_path, unknown_retry_days=settings.retry_days,
+                           model_refresh_days=settings.refresh_days)  # fmt: skip
         cache = HashCache(db_path)
         # one spacing with every other process on this store (a CLI scan, a second ComfyUI)
         client = CivitaiClient(settings, limiter=shared_limiter(db_path, settings))

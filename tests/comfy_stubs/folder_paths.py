@@ -71,3 +71,12 @@ def get_full_path(folder_name: str, filename: str) -> str | None:
         if os.path.isfile(full_path):
             return full_path
     return None
+
+
+def get_full_path_or_raise(folder_name: str, filename: str) -> str:
+    full_path = get_full_path(folder_name, filename)
+    if full_path is None:
+        raise FileNotFoundError(
+            f"Model in folder '{folder_name}' with filename '{filename}' not found."
+        )
+    return full_path

@@ -301,3 +301,50 @@ class ComfyNode:
         if not isinstance(result, NodeOutput):
             raise Exception(f"Invalid return type from node: {type(result)}")
         return result
+
+
+@_bind
+class Float:
+    io_type = "FLOAT"
+
+    class Input(WidgetInput):
+        def __init__(self, id: str, display_name: str = None, optional=False, tooltip: str = None,
+                     lazy: bool = None, default: float = None, min: float = None,
+                     max: float = None, step: float = None, round: float = None,
+                     display_mode=None, socketless: bool = None, force_input: bool = None,
+                     extra_dict=None, raw_link: bool = None, advanced: bool = None):  # fmt: skip
+            super().__init__(id, display_name, optional, tooltip, lazy, default, socketless, None,
+                             force_input, extra_dict, raw_link)  # fmt: skip
+            self.min, self.max, self.step, self.round = min, max, step, round
+
+        def as_dict(self):
+            return super().as_dict() | prune_dict(
+                {"min": self.min, "max": self.max, "step": self.step, "round": self.round}
+            )
+
+    class Output(Output):
+        pass
+
+
+@_bind
+class Model:
+    """ComfyUI's MODEL socket type (a ComfyTypeIO: an input and an output, no widget)."""
+
+    io_type = "MODEL"
+
+    class Input(Input):
+        pass
+
+    class Output(Output):
+        pass
+
+
+@_bind
+class Clip:
+    io_type = "CLIP"
+
+    class Input(Input):
+        pass
+
+    class Output(Output):
+        pass
