@@ -7,6 +7,7 @@ import importlib
 
 _EXPORTS = {
     "CivitaiClient": "client",
+    "BULK_LIMIT": "constants",
     "DEFAULT_WEB_BASE": "constants",
     "CivitaiInfo": "info",
     "IDENTIFY_MODES": "config",

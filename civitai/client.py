@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 
 from .config import Settings, load_settings
 from .constants import BREAKER_FAILURES, BULK_LIMIT, MODELS_LIMIT, OUTAGE_REQUESTS
@@ -67,25 +67,50 @@ class CivitaiClient:
         resolves: unknowns and errors right after their call, identified ones after their
         parent models arrived.
         """
+        return await self.lookup_stream(_one(list(hashes)), on_outcome=on_outcome)
+
+    async def lookup_stream(
+        self, batches: AsyncIterable[Iterable[str]], *, on_outcome: Callable | None = None
+    ) -> dict[str, LookupOutcome]:
+        """``lookup`` for hashes that arrive while it runs (a scan still hashing): each
+        batch from ``batches`` is sent as it comes (SHA256s in bulk calls of ≤ 100, so a
+        batch of ≤ 100 is one call); parent models are still fetched in full batches of ≤ 100
+        ids across batches, the rest after the last one, and other hash kinds after the last
+        batch: the same calls as one ``lookup`` of every hash when each batch but the last
+        holds 100 SHA256s. A hash already seen in an earlier batch is not asked again."""
         run = _Run(self, on_outcome)
         self._http.failed_in_row = 0  # each lookup call (one per scan) has its outage budget
-        given = list(dict.fromkeys(hashes))
-        for key in given:
-            run.keys.setdefault(normalize(key), []).append(key)
-        invalid = [n for n in run.keys if not is_hash(n)]
-        for norm in invalid:
-            await run.emit_error(
-                norm, f"{norm or 'empty'!r} is not a CivitAI hash.", "invalid_hash"
-            )
-        sha = [n for n in run.keys if is_sha256(n)]
-        for start in range(0, len(sha), BULK_LIMIT):
-            await run.bulk(sha[start : start + BULK_LIMIT])
-            await run.flush_models(final=False)
-        for norm in (n for n in run.keys if is_hash(n) and not is_sha256(n)):
+        given: list[str] = []
+        later: list[str] = []  # not SHA256: one GET each, after the bulk calls
+        async for batch in batches:
+            norms = []
+            for key in dict.fromkeys(batch):
+                norm = normalize(key)
+                if norm in run.asked:  # asked in an earlier batch (as this or another key)
+                    continue
+                given.append(key)
+                if norm not in run.keys:
+                    norms.append(norm)
+                run.keys.setdefault(norm, []).append(key)
+            run.asked.update(norms)
+            for norm in (n for n in norms if not is_hash(n)):
+                await run.emit_error(
+                    norm, f"{norm or 'empty'!r} is not a CivitAI hash.", "invalid_hash"
+                )
+            sha = [n for n in norms if is_sha256(n)]
+            later += [n for n in norms if is_hash(n) and not is_sha256(n)]
+            for start in range(0, len(sha), BULK_LIMIT):
+                await run.bulk(sha[start : start + BULK_LIMIT])
+                await run.flush_models(final=False)
+        for norm in later:
             await run.single(norm)
             await run.flush_models(final=False)
         await run.flush_models(final=True)
         return {key: run.results[key] for key in given}  # in the order given
+
+
+async def _one(batch: list[str]):
+    yield batch
 
 
 class _Run:
@@ -96,6 +121,7 @@ class _Run:
         self.http = client._http
         self.on_outcome = on_outcome
         self.keys: dict[str, list[str]] = {}  # normalised hash → the keys as given
+        self.asked: set[str] = set()  # normalised hashes of the batches before this one
         self.results: dict[str, LookupOutcome] = {}
         self.pending: list[tuple[str, dict, str]] = []  # (hash, version, matched_by)
         self.models: dict[int, dict | None] = {}  # None = asked, not got

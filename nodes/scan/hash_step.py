@@ -82,16 +82,26 @@ async def in_worker(fn, *args, cancel=None, **kwargs):
         raise
 
 
-async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, totals: dict):
+async def hash_entries(
+    entries: list[Entry], cache, store, tracker, cancel, totals: dict, on_file=None
+):
     """Hash ``entries`` in order; save each as a FileUpdate. Returns (updates, skipped,
-    cancelled). Per-file trouble never stops the loop."""
+    cancelled). Per-file trouble never stops the loop. ``on_file(updates)`` (on the loop) as
+    each batch is saved (every FLUSH_FILES files or FLUSH_SECONDS): the scan's lookups
+    start while hashing goes on, on rows that are in the store."""
+    on_file = on_file or (lambda updates: None)
+
+    def save(batch):
+        store.save_files(batch)
+        on_file(batch)
+
     updates: list[FileUpdate] = []
     skipped: list[Skipped] = []
     pending: list[FileUpdate] = []
     last_flush = time.monotonic()
     for entry in entries:
         if cancel is not None and cancel():
-            store.save_files(pending)
+            save(pending)
             return updates, skipped, True
         tracker.file_started(f"{entry.folder}/{entry.name}")
         try:
@@ -100,7 +110,7 @@ async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, tota
                 progress=tracker.bytes_progress, cancel=cancel,
             )  # fmt: skip
         except HashCancelledError:
-            store.save_files(pending)
+            save(pending)
             return updates, skipped, True
         except FileChangedError as exc:
             skipped.append(Skipped(entry.path, f"changed while it was read; next scan: {exc}"))
@@ -140,9 +150,9 @@ async def hash_entries(entries: list[Entry], cache, store, tracker, cancel, tota
         updates.append(update)
         tracker.file_finished(entry.st.st_size)
         if len(pending) >= FLUSH_FILES or time.monotonic() - last_flush >= FLUSH_SECONDS:
-            store.save_files(pending)
+            save(pending)
             pending, last_flush = [], time.monotonic()
-    store.save_files(pending)
+    save(pending)
     for s in skipped:
         _log.warning("skipped %s: %s", s.path, s.reason)
     return updates, skipped, False

@@ -65,6 +65,12 @@ class LookupRunner:
         """Look up every SHA256 in ``files_by_sha`` (one client call; it batches by 100)."""
         if not files_by_sha:
             return
+        await self.run_stream(_one(list(files_by_sha)), files_by_sha)
+
+    async def run_stream(self, batches, files_by_sha: dict[str, list[FileUpdate]]) -> None:
+        """Look up the SHA256s ``batches`` (an async iterator of lists) yields, as they come
+        (``client.lookup_stream``); ``files_by_sha`` may grow meanwhile (it is read when an
+        answer lands). The AutoV3 fallback runs once, after the last batch."""
         deferred: dict[str, list[FileUpdate]] = {}
         handled: set[str] = set()
 
@@ -81,9 +87,7 @@ class LookupRunner:
             self._save(sha, outcome, files)
 
         try:
-            outcomes = await cancellable(
-                self.client.lookup(list(files_by_sha), on_outcome=on_outcome), self.cancel
-            )
+            outcomes = await cancellable(self._lookup(batches, on_outcome), self.cancel)
         except (ScanCancelled, asyncio.CancelledError):
             raise
         except Exception as exc:  # noqa: BLE001 - a client bug must not lose the scan
@@ -93,6 +97,14 @@ class LookupRunner:
             on_outcome(outcome)  # any the client did not report through on_outcome
         if deferred:
             await self._autov3_fallback(deferred)
+
+    async def _lookup(self, batches, on_outcome):
+        stream = getattr(self.client, "lookup_stream", None)
+        if stream is not None:
+            return await stream(batches, on_outcome=on_outcome)
+        # a client with only ``lookup`` (a wrapper): everything in one call at the end
+        hashes = [h async for batch in batches for h in batch]
+        return await self.client.lookup(hashes, on_outcome=on_outcome)
 
     def _save(self, sha: str, outcome, files, matched_by=None) -> None:
         info = outcome.civitai_info
@@ -182,6 +194,10 @@ class LookupRunner:
             if result.hashes.get("AutoV3"):
                 return result.hashes["AutoV3"]
         return None
+
+
+async def _one(batch: list[str]):
+    yield batch
 
 
 def _unexpected(step: str, exc: Exception) -> str:

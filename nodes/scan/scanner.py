@@ -4,6 +4,7 @@ folders (ComfyUI's folder_paths, or the CLI's directory) and owns the client's l
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -13,11 +14,11 @@ from ...civitai import DEFAULT_WEB_BASE, IDENTIFY_MODES
 from ...hashing import FileIdentity, identity_key
 from ..store import STATUSES, FileUpdate, iso, utc_now
 from .discover import Listing, list_models
-from .folders import OTHER
 from .hash_step import EMPTY_FILE, file_problem, hash_entries, hash_one, in_worker
 from .lookup_step import LookupRunner, ScanCancelled
 from .progress import ScanProgress
 from .sidecars import has_sidecar, read_sidecar_info
+from .stream import LookupFeed
 
 _log = logging.getLogger(__name__)
 
@@ -110,17 +111,32 @@ class Scanner:
 
         tracker.phase("hashing", files_total=len(to_hash),
                       bytes_total=sum(e.st.st_size for e in to_hash))  # fmt: skip
-        hashed, skipped, cancelled = await hash_entries(
-            to_hash, self.cache, self.store, tracker, cancel, totals
-        )
-        skipped = listing.skipped + skipped
-        files = unchanged + changed + hashed  # FileRow and FileUpdate: same attributes
         runner = LookupRunner(self.store, self.cache, self.client, tracker, cancel,
                               write_sidecars=self.write_sidecars)  # fmt: skip
-        if not cancelled:
-            cancelled = await self._identify_files(
-                files, listing, with_sidecar, identify, retry_unknown, tracker, runner, totals
+        # lookups while hashing goes on (stream.py): small files of looked-up folders first
+        feed = LookupFeed(self, listing, with_sidecar, identify, retry_unknown, runner, totals)
+        to_hash.sort(key=lambda e: (not feed.folder_looked_up(e.folder), e.st.st_size))
+        feed.add(unchanged + changed)
+        lookups = asyncio.ensure_future(feed.run())
+        try:
+            hashed, skipped, cancelled = await hash_entries(
+                to_hash, self.cache, self.store, tracker, cancel, totals, on_file=feed.add
             )
+        except BaseException:
+            await _stop(lookups)
+            raise
+        feed.close()
+        skipped = listing.skipped + skipped
+        files = unchanged + changed + hashed  # FileRow and FileUpdate: same attributes
+        if cancelled:
+            await _stop(lookups)
+        else:
+            asked = len(feed.wanted) if self.client is not None else 0
+            tracker.phase("looking_up", current=None, lookups_total=asked)
+            try:
+                await lookups
+            except ScanCancelled:
+                cancelled = True
         missing = [] if cancelled else self._mark_missing(known, files, listing, selected)
         tracker.phase("done", current=None)
         calls = (getattr(self.client, "calls", 0) if self.client else 0) - calls_before
@@ -152,47 +168,6 @@ class Scanner:
             _count(len(errors), "error"),
         )  # fmt: skip
         return summary
-
-    async def _identify_files(
-        self, files, listing, with_sidecar, identify, retry_unknown, tracker, runner, totals
-    ) -> bool:
-        """Sidecars first, then the API for what is left. True when cancelled."""
-        states = self.store.lookup_states()
-        # identified long ago: asked again in the same bulk call, so update notices stay fresh
-        stale = self.store.stale_identified() if identify != "none" else set()
-        beside = [f for f in files if f.path in with_sidecar]
-        totals["from_sidecars"] = await self._read_sidecars(beside, listing, states)
-        now = iso(utc_now())
-        wanted: dict[str, list[FileUpdate]] = {}
-        for f in files:
-            sha = f.sha256
-            if not sha or identify == "none":
-                continue
-            if identify == "other" and f.folder != OTHER:
-                continue
-            status, retry_after = states.get(sha, (None, None))
-            if status == "identified" and sha not in stale:
-                continue
-            if status == "unknown" and not retry_unknown and (retry_after or "") > now:
-                continue
-            wanted.setdefault(sha, []).append(f)
-        # duplicates of a wanted SHA256 in other folders share the answer
-        for f in files:
-            sha = f.sha256
-            if sha in wanted and f not in wanted[sha]:
-                wanted[sha].append(f)
-        tracker.phase("looking_up", current=None,
-                      lookups_total=len(wanted) if self.client is not None else 0)  # fmt: skip
-        if not wanted or self.client is None:
-            return False
-        self.store.set_pending(list(wanted))
-        try:
-            await runner.run(wanted)
-        except ScanCancelled:
-            return True
-        finally:  # also when the task itself is cancelled (shutdown): no file left pending
-            self.store.set_pending(list(wanted), False)
-        return False
 
     async def _read_sidecars(self, files, listing, states) -> int:
         todo = [
@@ -325,6 +300,13 @@ def _checked(updates: list[FileUpdate]) -> list[FileUpdate]:
 
 async def _ready(value):
     return value
+
+
+async def _stop(task) -> None:
+    """Cancel the lookup task and wait for it (its answers so far stay saved)."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, ScanCancelled):
+        await task
 
 
 def _count(n: int, noun: str) -> str:

@@ -1,0 +1,111 @@
+"""A scan's lookups while it still hashes (docs/internals.md "Streaming scan").
+
+The files whose SHA256 is known at once (unchanged, renamed, in the hash cache) are handed
+in first, then each file as its hashing finishes. A file with a sidecar is read first
+(offline); a file to look up (its folder is looked up, its SHA256 not identified - or
+identified long ago, ``stale_identified`` - and not a known-unknown within its retry date)
+queues its SHA256. A bulk call goes out as soon as
+``BULK_LIMIT`` (100) SHA256s are queued, while hashing goes on in its thread; the rest go
+once hashing is over. So the calls are exactly those of looking everything up after
+hashing (full batches of 100, one remainder; the parent models in batches of 100 ids
+across them), the 3 s spacing is the client's as ever, and each answer is saved as it
+lands. Duplicates of a looked-up SHA256 in other folders share its answer.
+"""
+
+import asyncio
+
+from ...civitai import BULK_LIMIT
+from ..store import iso, utc_now
+from .folders import OTHER
+
+
+class LookupFeed:
+    """``add(files)`` from the scan (on the loop), ``close()`` after the last one;
+    ``run()`` is the lookup task: it ends after the last answer (and the AutoV3 fallback)."""
+
+    def __init__(self, scanner, listing, with_sidecar, identify, retry_unknown, runner, totals):
+        self.scanner, self.store = scanner, scanner.store
+        self.listing, self.with_sidecar = listing, with_sidecar
+        self.identify, self.retry_unknown = identify, retry_unknown
+        self.runner, self.totals = runner, totals
+        self.lookups = identify != "none" and scanner.client is not None
+        self.states = self.store.lookup_states()
+        # identified long ago: asked again in the same bulk calls, so update notices stay fresh
+        self.stale = self.store.stale_identified() if self.lookups else set()
+        self.now = iso(utc_now())
+        self.wanted: dict[str, list] = {}  # SHA256 → every file sharing it
+        self._others: dict[str, list] = {}  # SHA256 → files seen, not (yet) looked up
+        self._queue: list[str] = []  # looked-up SHA256s not sent yet
+        self._inbox: list = []  # files handed in, not sorted yet
+        self._closed = False
+        self._wake = asyncio.Event()
+
+    def folder_looked_up(self, folder: str) -> bool:
+        return self.lookups and (self.identify == "all" or folder == OTHER)
+
+    def add(self, files) -> None:
+        self._inbox.extend(files)
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Sidecars for every file; the lookups (if any) through ``runner.run_stream``."""
+        if not self.lookups:
+            async for _ in self._batches():
+                pass  # only sidecars to read
+            return
+        try:
+            await self.runner.run_stream(self._batches(), self.wanted)
+        finally:  # also when cancelled: no file left pending
+            self.store.set_pending(list(self.wanted), False)
+
+    async def _batches(self):
+        while True:
+            await self._sort_inbox()
+            while len(self._queue) >= BULK_LIMIT or (self._queue and self._closed):
+                batch, self._queue = self._queue[:BULK_LIMIT], self._queue[BULK_LIMIT:]
+                yield batch
+                await self._sort_inbox()
+            if self._closed and not self._inbox and not self._queue:
+                return
+            self._wake.clear()
+            if not self._inbox and not self._closed:
+                await self._wake.wait()
+
+    async def _sort_inbox(self) -> None:
+        while self._inbox:
+            files, self._inbox = self._inbox, []
+            beside = [f for f in files if f.path in self.with_sidecar]
+            if beside:
+                self.totals["from_sidecars"] += await self.scanner._read_sidecars(
+                    beside, self.listing, self.states
+                )
+            fresh = []
+            for f in files:
+                sha = f.sha256
+                if not sha:
+                    continue
+                if sha in self.wanted:
+                    self.wanted[sha].append(f)
+                elif self._wants(f):
+                    self.wanted[sha] = [f, *self._others.pop(sha, [])]
+                    fresh.append(sha)
+                else:
+                    self._others.setdefault(sha, []).append(f)
+            if fresh:
+                self.store.set_pending(fresh)
+                self._queue += fresh
+                tracker = self.runner.tracker
+                tracker.update(lookups_total=len(self.wanted))
+
+    def _wants(self, f) -> bool:
+        if not self.folder_looked_up(f.folder):
+            return False
+        status, retry_after = self.states.get(f.sha256, (None, None))
+        if status == "identified" and f.sha256 not in self.stale:
+            return False
+        return not (status == "unknown" and not self.retry_unknown
+                    and (retry_after or "") > self.now)  # fmt: skip
