@@ -196,11 +196,10 @@ class Service:
         """Matching records, read in a worker thread on its own connection (WAL lets it read
         while others write): routes keep answering during a scan, even another process's.
 
-        Without ``limit``/``cursor`` in ``paging``: every record (the old answer,
-        ``{"models", "total"}``). With them: one page, ``{"models", "total", "next"}``
-        (``limit``, ``offset``, ``cursor``, ``sort``: nodes/store/query.py; strings as they
-        come in a URL). ``view="brief"`` trims ``civitai_info`` (record_views.py). Bad
-        values raise ``BadView``/``BadQuery`` with a sentence."""
+        Without ``limit``/``cursor`` in ``paging``: every record, ``{"models", "total"}``;
+        with them one page and ``next`` (``limit``/``offset``/``cursor``/``sort`` as URL
+        strings: store/query.py). ``view="brief"``: record_views.py. Bad values raise
+        ``BadView``/``BadQuery`` with a sentence."""
         from ..store import Query
 
         view = check_view(view)
@@ -236,17 +235,13 @@ class Service:
         return fn(reader)
 
     def _list_models_off_loop(self, query, filters, view="full") -> dict:
-        shape = brief_record if view == "brief" else None
+        shape = brief_record if view == "brief" else (lambda m: m)
         if query.limit is None:
             models = self._read(lambda store: store.list_records(**filters))
-            total, nxt = len(models), None
-        else:
-            models, nxt = self._read(lambda store: store.page(query))
-            total = self._read(lambda store: store.total(query))
-        public = [self._public(shape(m) if shape else m) for m in models]
-        if query.limit is None:
-            return {"models": public, "total": total}
-        return {"models": public, "total": total, "next": nxt}
+            return {"models": [self._public(shape(m)) for m in models], "total": len(models)}
+        models, nxt = self._read(lambda store: store.page(query))
+        total = self._read(lambda store: store.total(query))
+        return {"models": [self._public(shape(m)) for m in models], "total": total, "next": nxt}
 
     async def get_model(self, folder, name) -> dict:
         """The stored record, or a ``not_checked`` stub for a file not scanned yet."""
