@@ -1,6 +1,8 @@
 """The CLI inside a ComfyUI tree: ComfyUI's store, ComfyUI's folders and (folder, name) keys,
 so a ComfyUI started afterwards has the CLI's results without reading a file again."""
 
+import asyncio
+import os
 import sqlite3
 import sys
 import types
@@ -20,11 +22,19 @@ def _records(db) -> dict[tuple[str, str], dict]:
 
 def _comfy_folder_paths(tree):
     """What ComfyUI's folder_paths module holds for this tree (written by hand)."""
+    registered = tree.folder_names_and_paths()
+
+    def get_full_path(folder, name):  # ComfyUI's: the first of the folder's dirs that has it
+        for directory in registered.get(folder, ([], None))[0]:
+            if os.path.isfile(os.path.join(directory, name)):
+                return os.path.join(directory, name)
+        return None
+
     return types.SimpleNamespace(
-        folder_names_and_paths=tree.folder_names_and_paths(),
+        folder_names_and_paths=registered,
         models_dir=str(tree.models),
         get_user_directory=lambda: str(tree.root / "user"),
-        get_full_path=lambda folder, name: None,
+        get_full_path=get_full_path,
     )
 
 
@@ -184,3 +194,29 @@ def test_an_unreadable_folder_paths_falls_back_to_the_usual_folders(
     loaded = comfy_tree_mod.load_comfy_tree(root)
     assert loaded.model_folders()["diffusion_models"] == [str(root / "models" / "unet")]
     assert "Could not read ComfyUI's folders" in caplog.text
+
+
+async def test_a_running_comfyui_shows_the_clis_results_without_a_restart(
+    tmp_path, fake_civitai, monkeypatch
+):
+    tree = build_fake_comfy(tmp_path)
+    register_known(tree, fake_civitai)
+    monkeypatch.setitem(sys.modules, "folder_paths", _comfy_folder_paths(tree))
+    service_mod = pack_module("nodes.comfy.service")
+    settings = pack_module("civitai").Settings(api_base=fake_civitai.url, interval=0.01)
+    service = service_mod.Service(sys.modules["folder_paths"], emit=lambda *a: None,
+                                  settings=settings, own_loop=True)  # fmt: skip
+    try:
+        before = await service.list_models()  # ComfyUI is up, the panel has looked
+        assert before["models"] == []
+        checkpoints = tree.models / "checkpoints"
+        done = await asyncio.to_thread(run_pack_cli, tree, fake_civitai, checkpoints)
+        assert done.returncode == 0, done.stderr
+        after = await service.list_models()  # the panel's refresh
+        assert {(m["folder"], m["name"]): m["status"] for m in after["models"]} == {
+            ("checkpoints", "base.safetensors"): "not_checked",
+        }
+        one = await service.get_model("checkpoints", "base.safetensors")
+        assert one["hashes"]["SHA256"] and (await service.status())["counts"]["not_checked"] == 1
+    finally:
+        await service.close()
