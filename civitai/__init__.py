@@ -21,6 +21,7 @@ _EXPORTS = {
     "build_civitai_info": "info",
     "SpacingLimiter": "limiter",
     "LookupOutcome": "outcome",
+    "parse_civitai_ref": "mapping",
     "category_for_type": "types",
 }
 

@@ -12,7 +12,16 @@ from .errors import AuthError, CivitaiError, NotFoundError, as_sentence
 from .http import HttpCaller
 from .info import build_civitai_info
 from .limiter import SpacingLimiter
-from .mapping import is_hash, is_sha256, map_bulk, map_ids, matched_kind, models_by_id, normalize
+from .mapping import (
+    is_hash,
+    is_sha256,
+    map_bulk,
+    map_ids,
+    matched_kind,
+    models_by_id,
+    newest_version_id,
+    normalize,
+)
 from .outcome import LookupOutcome
 from .responses import expect
 
@@ -107,6 +116,38 @@ class CivitaiClient:
             await run.flush_models(final=False)
         await run.flush_models(final=True)
         return {key: run.results[key] for key in given}  # in the order given
+
+    async def link(self, model_id: int | None, version_id: int | None) -> tuple[dict, list]:
+        """For a file linked by hand: ``(civitai_info, [sizeKB of each of the version's
+        files])``, ``matched_by`` "manual". ``version_id`` None → the model's newest
+        published version. One version request and its model (a model URL without a version
+        asks the model first). Raises NotFoundError (a sentence) for an id CivitAI does not
+        have, another CivitaiError when it cannot answer."""
+        model = None
+        if version_id is None:
+            model = await self._get_one(f"models/{model_id}", "model", model_id)
+            version_id = newest_version_id(model)
+            if version_id is None:
+                raise NotFoundError(f"CivitAI model {model_id} has no published version.")
+        version = await self._get_one(f"model-versions/{version_id}", "model version", version_id)
+        owner = version.get("modelId")
+        if model_id is not None and isinstance(owner, int) and owner != model_id:
+            raise NotFoundError(
+                f"Version {version_id} belongs to CivitAI model {owner}, not to {model_id}."
+            )
+        if model is None and isinstance(owner, int):
+            model = await self._get_one(f"models/{owner}", "model", owner)
+        info = build_civitai_info(version, model, "manual", web_base=self.settings.web_base)
+        files = version.get("files") if isinstance(version.get("files"), list) else []
+        sizes = [f.get("sizeKB") for f in files if isinstance(f, dict)]
+        return info, [s for s in sizes if isinstance(s, (int, float)) and not isinstance(s, bool)]
+
+    async def _get_one(self, path: str, what: str, ident) -> dict:
+        try:
+            data = await self._http.request_json("GET", self._http.url(path), note=f"1 {what}")
+        except NotFoundError as exc:
+            raise NotFoundError(f"CivitAI has no {what} {ident}.", status=404) from exc
+        return expect(data, dict, f"a {what}")
 
 
 async def _one(batch: list[str]):

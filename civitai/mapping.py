@@ -1,4 +1,5 @@
-"""Pure helpers: map CivitAI's bulk answers back to the hashes asked (no I/O)."""
+"""Pure helpers: map CivitAI's bulk answers back to the hashes asked, and read the model
+references users paste (URLs, AIRs) — no I/O."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .info import published_at
 from .responses import expect
 
 _SHA256 = re.compile(r"^[0-9A-F]{64}$")
@@ -95,3 +97,62 @@ def matched_kind(version: dict, norm: str) -> str:
 
 def _is_id(obj: Any, key: str) -> bool:
     return isinstance(obj, dict) and isinstance(obj.get(key), int) and obj[key] >= 0
+
+
+# -- manual links: a CivitAI page URL or an AIR → (model id, version id) ------------------
+_AIR = re.compile(r"^urn:air:[^:\s]+:[^:\s]+:civitai:(\d+)(?:@(\d+))?$", re.IGNORECASE)
+_SITES = ("civitai.com", "civitai.red", "civitai.green")
+
+
+def parse_civitai_ref(text: Any) -> tuple[int | None, int | None]:
+    """``(model_id, version_id)`` from what a user pastes to say "this file IS that version":
+
+    - ``https://civitai.com/models/123?modelVersionId=456`` (also ``/models/123/some-slug``,
+      civitai.red / civitai.green, ``www.``, no scheme) → (123, 456); without
+      ``modelVersionId`` → (123, None): the model's newest version;
+    - ``https://civitai.com/api/download/models/456`` → (None, 456);
+    - an AIR ``urn:air:sdxl:lora:civitai:123@456`` → (123, 456), ``…:civitai:123`` → (123, None).
+
+    Raises ValueError with a sentence for anything else.
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    raw = text.strip() if isinstance(text, str) else ""
+    if not raw:
+        raise ValueError("Give a CivitAI model URL or an AIR (urn:air:…:civitai:ID@VERSION).")
+    air = _AIR.match(raw)
+    if air:
+        return int(air.group(1)), int(air.group(2)) if air.group(2) else None
+    if raw.lower().startswith("urn:"):
+        raise ValueError(f"{raw[:80]!r} is not a CivitAI AIR (urn:air:…:civitai:ID@VERSION).")
+    url = raw if "://" in raw else "https://" + raw
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        host, parts = "", None
+    if parts is None or parts.scheme not in ("http", "https") or not any(
+        host == site or host.endswith("." + site) for site in _SITES
+    ):
+        raise ValueError(f"{raw[:80]!r} is not a CivitAI URL (https://civitai.com/models/…).")
+    segments = [s for s in parts.path.split("/") if s]
+    version = parse_qs(parts.query).get("modelVersionId", [None])[0]
+    if len(segments) >= 2 and segments[0] == "models" and segments[1].isdigit():
+        if version is not None and not version.isdigit():
+            raise ValueError(f"modelVersionId={version[:20]!r} is not a version number.")
+        return int(segments[1]), int(version) if version else None
+    if segments[:3] == ["api", "download", "models"] and len(segments) == 4:
+        if segments[3].isdigit():
+            return None, int(segments[3])
+    raise ValueError(f"{raw[:80]!r} does not point at a CivitAI model (…/models/<id>).")
+
+
+def newest_version_id(model: Any) -> int | None:
+    """The id of a model's newest published version (by ``publishedAt``; CivitAI lists
+    versions newest first, so without dates the first one)."""
+    versions = model.get("modelVersions") if isinstance(model, dict) else None
+    versions = [v for v in versions if _is_id(v, "id")] if isinstance(versions, list) else []
+    dated = [(published_at(v), v["id"]) for v in versions if published_at(v) is not None]
+    if dated:
+        return max(dated)[1]
+    return versions[0]["id"] if versions else None

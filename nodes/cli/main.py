@@ -15,6 +15,7 @@ from .options import UsageError
 COMMANDS = {
     "hash": "hash_cmd",
     "inspect": "inspect_cmd",
+    "link": "link_cmd",  # also adds `unlink`
     "lookup": "lookup_cmd",
     "scan": "scan_cmd",
 }
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module_name in COMMANDS.values():
+    for module_name in dict.fromkeys(COMMANDS.values()):
         module = importlib.import_module(f"{__package__}.{module_name}")
         module.add_parser(sub)
     return parser

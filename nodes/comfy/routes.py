@@ -68,6 +68,8 @@ class Routes:
         routes.get(f"{prefix}/facets")(self.facets)
         routes.get(prefix + "/models/{folder}/{name:.*}")(self.get_model)
         routes.post(f"{prefix}/identify")(self.identify)
+        routes.post(f"{prefix}/link")(self.link)
+        routes.post(f"{prefix}/unlink")(self.unlink)
         routes.get(f"{prefix}/scan")(self.get_scan)
         routes.post(f"{prefix}/scan")(self.start_scan)
         routes.post(f"{prefix}/scan/cancel")(self.cancel_scan)
@@ -112,6 +114,26 @@ class Routes:
         if job is not None:
             return web.json_response({"job": svc.job_dict(job)}, status=202)
         return web.json_response(record)
+
+    async def link(self, request):
+        """``{"folder", "name", "url"}`` → ``{"record", "warning"}`` (nodes/comfy/links.py)."""
+        from . import links
+
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        svc = self.service
+        args = (svc, body.get("folder"), body.get("name"), body.get("url"))
+        return await _answer(svc.call(links.link, *args))
+
+    async def unlink(self, request):
+        from . import links
+
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        svc = self.service
+        return await _answer(svc.call(links.unlink, svc, body.get("folder"), body.get("name")))
 
     async def get_scan(self, request):
         return web.json_response(self.service.scan_job())
@@ -174,13 +196,16 @@ async def _json_body(request):
 
 async def _answer(coro, raw=False):
     """Await a service call and map its errors to JSON answers."""
+    from ..scan import BadLink, LinkFailed
     from ..store import BadQuery
     from .service import IdentifyFailed, ServiceUnavailable
 
     try:
         result = await coro
-    except (BadName, BadView, BadQuery) as exc:
+    except (BadName, BadView, BadQuery, BadLink) as exc:
         return _error(400, str(exc))
+    except LinkFailed as exc:
+        return _error(502, str(exc))
     except ModelNotFound as exc:
         return _error(404, str(exc))
     except IdentifyFailed as exc:

@@ -4,23 +4,31 @@ from ..lazy import lazy_surface
 
 __all__ = [
     "OTHER",
+    "BadLink",
     "ComfyTreeError",
+    "LinkFailed",
     "Scanner",
     "comfy_user_dir",
     "find_comfy_root",
     "folders_for_directory",
     "is_comfy_root",
     "is_model_file",
+    "link_file",
     "list_models",
     "load_comfy_tree",
     "registered_model_folders",
     "start_within",
+    "unlink_file",
 ]
 
 __getattr__ = lazy_surface(
     __name__,
     {
         "OTHER": "folders",
+        "BadLink": "link",
+        "LinkFailed": "link",
+        "link_file": "link",
+        "unlink_file": "link",
         "ComfyTreeError": "comfy_tree",
         "comfy_user_dir": "comfy_tree",
         "find_comfy_root": "comfy_tree",

@@ -224,24 +224,20 @@ class Scanner:
             _log.info("%d file(s) no longer on disk: marked missing", len(gone))
         return gone
 
-    async def identify(
-        self, folder: str, name: str, force=False, progress=None, cancel=None
-    ) -> dict:
-        """Hash (if needed) and look up one file; return its record. Without ``force`` an
-        identified file, or a known-unknown within its retry date, makes no API call.
-        Raises FileNotFoundError (a sentence) when no such file exists; HashCancelledError
-        when ``cancel()`` turned true (or the task was cancelled) during the read."""
+    async def hashed_file(self, folder: str, name: str, tracker, cancel=None) -> FileUpdate:
+        """The file ``folder``/``name`` with its hashes, saved in the store: read only when
+        neither its stored row (same identity) nor the hash cache has them. An empty file
+        comes back with ``hashes`` None and its error. FileNotFoundError as ``identify``."""
         path = self._resolve(folder, name)
-        tracker = ScanProgress(progress)
         st = await asyncio.to_thread(os.stat, path)
         identity = FileIdentity.from_stat(st)
         ident = identity.key
         row = self.store.get_file(folder, name)
         problem = None
         if st.st_size == 0:
-            self.store.save_files([FileUpdate(path, folder, name, ident, None, EMPTY_FILE)])
-            tracker.phase("done")
-            return self.store.get_record(folder, name)
+            empty = FileUpdate(path, folder, name, ident, None, EMPTY_FILE)
+            self.store.save_files([empty])
+            return empty
         if row and row.path == path and row.identity == ident and row.hashes:
             hashes, problem = row.hashes, row.file_error
         else:
@@ -258,6 +254,21 @@ class Scanner:
                 tracker.file_finished(st.st_size)
         f = FileUpdate(path, folder, name, ident, dict(hashes), problem)
         self.store.save_files([f])
+        return f
+
+    async def identify(
+        self, folder: str, name: str, force=False, progress=None, cancel=None
+    ) -> dict:
+        """Hash (if needed) and look up one file; return its record. Without ``force`` an
+        identified file, or a known-unknown within its retry date, makes no API call.
+        Raises FileNotFoundError (a sentence) when no such file exists; HashCancelledError
+        when ``cancel()`` turned true (or the task was cancelled) during the read."""
+        tracker = ScanProgress(progress)
+        f = await self.hashed_file(folder, name, tracker, cancel)
+        if not f.hashes:  # an empty file: saved with its error, nothing to ask
+            tracker.phase("done")
+            return self.store.get_record(folder, name)
+        path, hashes = f.path, f.hashes
         sha = hashes["SHA256"]
         listing = Listing(dir_names={})
         if self.store.lookup_state(sha) is None and has_sidecar(path):

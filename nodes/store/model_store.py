@@ -201,6 +201,16 @@ class ModelStore:
         )
         return {r[0] for r in rows}
 
+    def forget_manual(self, sha256: str) -> bool:
+        """Drop a manual link (the lookup of ``sha256`` with ``matched_by`` "manual"); True
+        when there was one. The file is then not checked, as before any lookup."""
+        with transaction(self._conn):
+            gone = self._conn.execute(
+                "DELETE FROM lookups WHERE sha256 = ? AND matched_by = 'manual'",
+                (sha256.upper(),),
+            ).rowcount
+        return gone > 0
+
     def with_update(self) -> set[str]:
         """SHA256s whose stored info carries an update notice."""
         rows = self._conn.execute(
