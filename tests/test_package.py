@@ -32,6 +32,10 @@ def test_import_without_comfyui_does_no_io():
         assert callable(mod.comfy_entrypoint)
         assert not hasattr(mod, "NODE_CLASS_MAPPINGS")
         assert "server" not in sys.modules and "folder_paths" not in sys.modules
+        # no network stack and no sqlite3 until first use (ComfyUI start-up stays cheap)
+        heavy = {{"aiohttp", "yarl", "multidict", "asyncio", "dotenv", "sqlite3"}}
+        loaded = sorted(heavy & {{n.split(".")[0] for n in sys.modules}})
+        assert not loaded, f"importing the pack loaded {{loaded}}"
         print("OPENED", opened)
         """
     )
