@@ -2,13 +2,15 @@
 so a ComfyUI started afterwards has the CLI's results without reading a file again."""
 
 import asyncio
+import json
 import os
 import sqlite3
+import subprocess
 import sys
 import types
 
 import pytest
-from comfy_tree import FILES, UNKNOWN, build_fake_comfy, register_known, run_pack_cli
+from comfy_tree import FILES, UNKNOWN, build_fake_comfy, cli_env, register_known, run_pack_cli
 from packload import pack_module
 
 
@@ -220,3 +222,20 @@ async def test_a_running_comfyui_shows_the_clis_results_without_a_restart(
         assert one["hashes"]["SHA256"] and (await service.status())["counts"]["not_checked"] == 1
     finally:
         await service.close()
+
+
+def test_help_and_hash_inside_a_tree_use_comfyuis_store(tmp_path, fake_civitai):
+    tree = build_fake_comfy(tmp_path)
+    env = cli_env(tree, fake_civitai)
+    helped = subprocess.run([sys.executable, str(tree.pack), "scan", "--help"],
+                            capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert "--comfyui ROOT" in helped.stdout and "--extra-model-paths FILE" in helped.stdout
+    hashed = subprocess.run([sys.executable, str(tree.pack), "hash", str(tree.path("flux"))],
+                            capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert hashed.returncode == 0, hashed.stderr
+    with sqlite3.connect(tree.store) as conn:  # the hash cache ComfyUI's scan will consult
+        assert conn.execute("SELECT COUNT(*) FROM hash_cache").fetchone()[0] == 1
+    report = tmp_path / "report.json"
+    done = run_pack_cli(tree, fake_civitai, tree.models / "unet", "--offline", "--report", report)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(report.read_text())["summary"]["bytes_hashed"] == 0  # hashed by `hash`

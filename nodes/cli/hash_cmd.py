@@ -16,8 +16,7 @@ import os
 import sqlite3
 
 from ...hashing import HASH_NAMES, HashCache, HashingError, hash_file
-from ..store import default_db_path
-from .options import add_db_option
+from .options import add_db_option, default_store
 
 _log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    cache = None if args.no_cache else _open_cache(args.db or default_db_path())
+    cache = None if args.no_cache else _open_cache(args.db or default_store())
     failed = 0
     try:
         for name in args.files:

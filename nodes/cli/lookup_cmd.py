@@ -42,12 +42,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def _lookup(settings, hashes: list[str]):
     from ...civitai import CivitaiClient  # here: `python3 . hash` must not import aiohttp
-    from ..scan import comfy_user_dir, find_comfy_root
-    from ..store import default_db_path, shared_limiter
-    from .options import PACK_DIR
+    from ..store import shared_limiter
+    from .options import default_store
 
     # the spacing is shared with every process on the store this pack would use
-    root = find_comfy_root(PACK_DIR)
-    db_path = default_db_path(settings, comfy_user_dir(root) if root else None)
+    db_path = default_store(settings)
     async with CivitaiClient(settings, limiter=shared_limiter(db_path, settings)) as client:
         return await client.lookup(hashes)

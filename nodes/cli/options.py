@@ -17,7 +17,8 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         metavar="PATH",
-        help="database file (default: CIVITAI_IDENTIFY_DB or the user cache directory)",
+        help="database file (default: CIVITAI_IDENTIFY_DB, else ComfyUI's store when the "
+        "pack is in a ComfyUI tree, else the user cache directory)",
     )
 
 
@@ -42,3 +43,14 @@ def settings_from_args(args: argparse.Namespace):
             raise UsageError(f"--api-base must be an http(s) URL, not {args.api_base!r}.") from None
         settings = dataclasses.replace(settings, api_base=api_base)
     return settings
+
+
+def default_store(settings=None):
+    """The store a command uses without ``--db``: ComfyUI's when the pack sits in a ComfyUI
+    tree (``<root>/user/civitai-identify/…``), else ``default_db_path``'s choice; the
+    ``CIVITAI_IDENTIFY_DB`` setting wins either way. (``scan`` also takes ``--comfyui``.)"""
+    from ..scan import comfy_user_dir, find_comfy_root
+    from ..store import default_db_path
+
+    root = find_comfy_root(PACK_DIR)
+    return default_db_path(settings, comfy_user_dir(root) if root else None)
