@@ -271,6 +271,8 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     store = ModelStore(db)
     got = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     assert got == want
+    columns = [r[1] for r in store.lister.conn.execute("PRAGMA table_info(lookups)")]
+    assert columns[-1] == "civitai_info"  # the big column last: small ones read without it
     assert store.lister.fts and store.total(Query(q="anime")) > 0
     store.close()
 
@@ -290,3 +292,23 @@ def test_a_cursor_for_another_sort_is_refused(seeded):
     _, nxt = seeded.page(Query.parse({"limit": "5", "sort": "size"}))
     with pytest.raises(BadQuery, match="cursor"):
         seeded.page(Query.parse({"limit": "5", "sort": "date", "cursor": nxt}))
+
+
+def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
+    """Schema 3 rebuilds lookups (same rowids): the FTS index still finds the old rows and
+    its triggers follow the new table."""
+    db = tmp_path / "db.sqlite3"
+    store = ModelStore(db)
+    seed(store, 60)
+    want = store.total(Query(q="anime"))
+    store.lister.conn.execute(
+        "UPDATE schema_version SET version = 2 WHERE component = 'model_store'"
+    )
+    store.close()
+    store = ModelStore(db)
+    assert store.lister.fts and store.total(Query(q="anime")) == want > 0
+    like = Lister(store.lister.conn, fts=False)
+    assert like.total(Query(q="anime")) == want
+    store.save_outcome(sha(7), "identified", {"model_name": "Platypus"})
+    assert store.total(Query(q="platypus")) == 1
+    store.close()

@@ -37,12 +37,15 @@ def ensure_fts(conn: sqlite3.Connection) -> bool:
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", tuple(_TABLES)
     )}  # fmt: skip
     if len(have) == len(_TABLES):
+        _ensure_triggers(conn)  # a rebuilt source table (schema 3) dropped its triggers
         return True
     if not fts_available(conn):
         return False
     with transaction(conn):
         for fts, (table, column) in _TABLES.items():
             if fts in have:
+                for statement in _triggers(fts, table, column):
+                    conn.execute(statement)
                 continue
             conn.execute(
                 f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, tokenize='trigram', "
@@ -55,6 +58,17 @@ def ensure_fts(conn: sqlite3.Connection) -> bool:
                 f"WHERE {column} IS NOT NULL"
             )
     return True
+
+
+def _ensure_triggers(conn: sqlite3.Connection) -> None:
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    wanted = [(fts, table, column) for fts, (table, column) in _TABLES.items()
+              if not {f"{fts}_ai", f"{fts}_ad", f"{fts}_au"} <= names]  # fmt: skip
+    if wanted:
+        with transaction(conn):
+            for fts, table, column in wanted:
+                for statement in _triggers(fts, table, column):
+                    conn.execute(statement)
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:

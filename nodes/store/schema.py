@@ -15,6 +15,11 @@ from ...hashing import migrate as run_migrations
 
 COMPONENT = "model_store"
 
+_LOOKUP_COLUMNS = (
+    "sha256, status, checked_at, retry_after, matched_by, attempts, error_kind, base_model, "
+    "model_name, title, downloads, error, search_text, civitai_info"
+)
+
 # version → steps that bring the previous version to this one (SQL text or a function)
 MIGRATIONS: dict[int, list[Step]] = {
     1: [
@@ -72,6 +77,33 @@ MIGRATIONS: dict[int, list[Step]] = {
         "CREATE INDEX IF NOT EXISTS files_missing_mtime ON files(missing, mtime_ns)",
         "CREATE INDEX IF NOT EXISTS files_missing_size ON files(missing, size)",
         "CREATE INDEX IF NOT EXISTS files_missing_folder_name ON files(missing, folder, name)",
+        "CREATE INDEX IF NOT EXISTS lookups_base_model ON lookups(base_model)",
+    ],
+    # 3: lookups with its small columns first and civitai_info (kilobytes) last: SQLite
+    # reads a row's columns in order, and a column after a big one costs its overflow
+    # pages, so every listing, facet and count read all the infos. Same rowids (the FTS
+    # index keys on them); the triggers are made again by fts.ensure_fts.
+    3: [
+        """CREATE TABLE lookups_v3 (
+            sha256 TEXT PRIMARY KEY,
+            status TEXT NOT NULL CHECK (status IN ('identified', 'unknown', 'error')),
+            checked_at TEXT NOT NULL,
+            retry_after TEXT,
+            matched_by TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error_kind TEXT,
+            base_model TEXT,
+            model_name TEXT,
+            title TEXT,
+            downloads INTEGER,
+            error TEXT,
+            search_text TEXT,
+            civitai_info TEXT
+        )""",
+        f"INSERT INTO lookups_v3 (rowid, {_LOOKUP_COLUMNS}) "
+        f"SELECT rowid, {_LOOKUP_COLUMNS} FROM lookups",
+        "DROP TABLE lookups",
+        "ALTER TABLE lookups_v3 RENAME TO lookups",
         "CREATE INDEX IF NOT EXISTS lookups_base_model ON lookups(base_model)",
     ],
 }

@@ -1,0 +1,179 @@
+"""A 100,000-file library: the figures issue #15 budgets, measured in one run.
+
+    python3 benchmarks/library_bench.py [--records 100000] [--runs 3] [--no-browser]
+
+Seeds a real SQLite store through the store (ModelStore.save_files / save_outcome; no
+files are hashed) with ``--records`` records, 90 % identified with CivitAI-sized infos
+(3 KB description, version notes, 10 images), serves it with the pack's real routes over a
+real Service (tests/browser/panel_server.py) and prints, each with its budget:
+
+- GET models?limit=200 (the panel's first page, brief view), GET facets, GET status idle
+  and while a scan hashes (median of 20 warm requests, server round trip on 127.0.0.1);
+- the store's size on disk;
+- in headless Chromium (the "bulk" panel scenario): panel open → first rows, a search →
+  list updated (the 150 ms typing debounce subtracted).
+
+Needs node, Chromium and tests/browser/node_modules for the panel figures (else
+``--no-browser``). Run by hand; no test asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BROWSER = ROOT / "tests" / "browser"
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from packload import load_browser_module  # noqa: E402 - tests/ is put on the path first
+from panel_bench import _rich  # noqa: E402 - the same CivitAI-sized infos
+
+DEBOUNCE_MS = 150
+BUDGETS = {  # issue #15, at 100,000 records
+    "models_limit_200_ms": 50,
+    "facets_ms": 100,
+    "status_idle_ms": 50,
+    "status_scan_ms": 50,
+    "store_mb": 300,
+    "first_rows_ms": 400,
+    "search_ms": 250,
+}
+
+
+def get_ms(url: str, n: int = 20) -> tuple[float, int]:
+    """Median milliseconds of ``n`` GETs (after one warm-up) and the answer's size."""
+    times, size = [], 0
+    for i in range(n + 1):
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(url) as answer:
+            size = len(answer.read())
+        if i:
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), size
+
+
+def store_mb(db: Path) -> float:
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1e6
+
+
+def status_during_scan(origin: str, models: Path) -> float | None:
+    """GET status while a scan hashes one big (sparse) file."""
+    big = models / "checkpoints" / "bench_big.safetensors"
+    big.parent.mkdir(parents=True, exist_ok=True)
+    header = json.dumps({"t": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}).encode()
+    with open(big, "wb") as f:
+        f.write(len(header).to_bytes(8, "little") + header)
+        f.truncate(3 * 1024**3)  # 3 GB of zeros: seconds of hashing
+    body = json.dumps({"identify": "none"}).encode()
+    request = urllib.request.Request(f"{origin}/api/civitai-identify/scan", data=body,
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    urllib.request.urlopen(request).read()
+    times = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(times) < 20:
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(f"{origin}/api/civitai-identify/status") as answer:
+            status = json.loads(answer.read())
+        ms = (time.perf_counter() - t0) * 1000
+        scan = status.get("scan") or {}
+        if scan.get("state") != "running":
+            if times:
+                break
+            continue
+        if (scan.get("progress") or {}).get("phase") == "hashing":
+            times.append(ms)
+    big.unlink()
+    return statistics.median(times) if times else None
+
+
+def line(name: str, value, unit: str, budget_key: str | None = None) -> None:
+    budget = BUDGETS.get(budget_key or "")
+    verdict = ""
+    if budget is not None and value is not None:
+        verdict = f"  (budget ≤ {budget} {unit}: {'ok' if value <= budget else 'OVER'})"
+    shown = "n/a" if value is None else f"{value:,.1f}"
+    print(f"  {name:38} {shown:>10} {unit}{verdict}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    server_mod, seed = load_browser_module("panel_server"), load_browser_module("panel_seed")
+    seed.info_for = _rich(seed.info_for)
+    seed._bulk_is_identified = lambda i: i % 10 != 9  # 90 % identified
+    tmp = Path(tempfile.mkdtemp(prefix="cid-library-bench-"))
+    db = tmp / "store.sqlite"
+    server = server_mod.PanelServer(tmp / "models", db).start()
+    try:
+        t0 = time.perf_counter()
+        seed.seed_small_tree(tmp / "models", db, server.origin, new_file=False)
+        seed.seed_bulk(db, args.records, server.origin)
+        print(f"seeded {args.records:,} records ({seed.bulk_identified(args.records):,} "
+              f"identified) in {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
+        api = f"{server.origin}/api/civitai-identify"
+        print("server (median of 20 warm GETs):")
+        ms, size = get_ms(f"{api}/models?view=brief&sort=name&limit=200&offset=0")
+        line(f"GET models?limit=200 ({size / 1e3:.0f} KB)", ms, "ms", "models_limit_200_ms")
+        ms, _ = get_ms(f"{api}/models?view=brief&sort=-downloads&limit=200&q=bulk&base_model=Pony")
+        line("GET models?limit=200 q+filter+sort", ms, "ms", "models_limit_200_ms")
+        ms, _ = get_ms(f"{api}/facets")
+        line("GET facets", ms, "ms", "facets_ms")
+        ms, _ = get_ms(f"{api}/facets?q=bulk&category=loras")
+        line("GET facets?q=bulk&category=loras", ms, "ms", "facets_ms")
+        ms, _ = get_ms(f"{api}/status")
+        line("GET status, idle", ms, "ms", "status_idle_ms")
+        line("GET status, during a scan", status_during_scan(server.origin, tmp / "models"),
+             "ms", "status_scan_ms")  # fmt: skip
+        line("store on disk", store_mb(db), "MB", "store_mb")
+        if not args.no_browser:
+            panel(server, seed, args, tmp)
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def panel(server, seed, args, tmp) -> None:
+    node = shutil.which("node")
+    if not node or not (BROWSER / "node_modules" / "playwright-core").is_dir():
+        print("panel: needs node and tests/browser/node_modules (npm install in tests/browser)")
+        return
+    identified = seed.bulk_identified(args.records)
+    results = []
+    for _ in range(args.runs):
+        cmd = [node, str(BROWSER / "panel_driver.mjs"), "--url", server.origin + "/",
+               "--scenario", "bulk", "--out", str(tmp),
+               "--total", str(args.records + len(seed.TREE)),
+               "--bulk-count", str(identified),
+               "--not-checked", str(args.records - identified + 1)]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=BROWSER)
+        report = json.loads(done.stdout)
+        bad = [name for name, c in report["checks"].items() if not c["ok"]]
+        if bad or report["errors"]:
+            print(f"  (a panel check failed: {bad} {report['errors'][:2]})")
+        results.append(report["timings"])
+    med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+    print(f"panel in headless Chromium (median of {args.runs} runs):")
+    line("panel open → first rows", med["first_rows_ms"], "ms", "first_rows_ms")
+    for key, name in (("search_one_ms", "search, 1 match"), ("search_many_ms", "search, many"),
+                      ("filter_status_ms", "status filter")):  # fmt: skip
+        line(f"{name} → list updated", med[key] - DEBOUNCE_MS * (key != "filter_status_ms"),
+             "ms", "search_ms")  # fmt: skip
+    line("scroll, jump to anywhere (avg frame)", med["scroll_jump_avg_ms"], "ms")
+    line("longest main-thread stall", med["max_main_thread_gap_ms"], "ms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
