@@ -11,6 +11,7 @@ _EXPORTS = {
     "DEFAULT_WEB_BASE": "constants",
     "CivitaiInfo": "info",
     "IDENTIFY_MODES": "config",
+    "NSFW_LEVEL_NAMES": "config",
     "Settings": "config",
     "SettingError": "config",
     "load_settings": "config",

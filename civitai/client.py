@@ -142,6 +142,10 @@ class CivitaiClient:
         sizes = [f.get("sizeKB") for f in files if isinstance(f, dict)]
         return info, [s for s in sizes if isinstance(s, (int, float)) and not isinstance(s, bool)]
 
+    async def fetch_image(self, url: str, *, max_bytes: int) -> bytes:
+        """A preview image's bytes, through this client's session (HttpCaller.get_image)."""
+        return await self._http.get_image(url, max_bytes=max_bytes)
+
     async def _get_one(self, path: str, what: str, ident) -> dict:
         try:
             data = await self._http.request_json("GET", self._http.url(path), note=f"1 {what}")

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 PACK_DIR = Path(__file__).resolve().parent.parent
 
+#: CivitAI's image NSFW levels, mildest first (bit flags 1, 2, 4, 8, 16)
+NSFW_LEVEL_NAMES = ("PG", "PG-13", "R", "X", "XXX")
 #: What a scan looks up: files in "other" only (ComfyUI knows the rest), all, or none.
 IDENTIFY_MODES = ("other", "all", "none")
 
@@ -80,6 +82,20 @@ def _one_of(choices: Sequence[str]) -> Callable[[str], str]:
     return parse
 
 
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError("is not one of 1, true, yes, on, 0, false, no, off")
+    return value in ("1", "true", "yes", "on")
+
+
+def _nsfw_level(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in NSFW_LEVEL_NAMES:
+        raise ValueError(f"is not one of {', '.join(NSFW_LEVEL_NAMES)}")
+    return value
+
+
 def _text(raw: str) -> str | None:
     return raw.strip() or None
 
@@ -102,6 +118,10 @@ class Settings:
     #: days before an identified file's model data (and update notice) is asked again
     refresh_days: float = setting("CIVITAI_IDENTIFY_REFRESH_DAYS", 7.0, _at_least(0))
     identify_mode: str = setting("CIVITAI_IDENTIFY_MODE", "other", _one_of(IDENTIFY_MODES))
+    #: scans in ComfyUI save <model>.preview.<ext> beside identified models without one
+    write_previews: bool = setting("CIVITAI_IDENTIFY_PREVIEWS", False, _flag)
+    #: the most explicit image a preview may be (CivitAI's level names)
+    preview_nsfw: str = setting("CIVITAI_IDENTIFY_PREVIEW_NSFW", "PG-13", _nsfw_level)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "api_base", _clean_base(self.api_base))

@@ -59,6 +59,7 @@ class HttpCaller:
         self.failed_in_row = 0
         self._session: aiohttp.ClientSession | None = session
         self._own_session = session is None
+        self._image_lock: asyncio.Lock | None = None  # image downloads: one at a time
 
     def url(self, path: str) -> URL:
         return URL(self.settings.api_base + "/" + path.lstrip("/"))
@@ -160,6 +161,43 @@ class HttpCaller:
             raise CivitaiNetworkError(
                 f"Could not reach CivitAI ({type(exc).__name__}); check the connection."
             ) from exc
+
+    async def get_image(self, url: str, *, max_bytes: int) -> bytes:
+        """An image download (a preview): not an API call, so no spacing, no token, not in
+        ``calls``; one at a time, the request timeout, at most ``max_bytes``. Raises a
+        CivitaiError with a sentence."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        if self._image_lock is None:
+            self._image_lock = asyncio.Lock()
+        headers = {"User-Agent": USER_AGENT, "Accept": "image/*"}
+        timeout = aiohttp.ClientTimeout(total=self.settings.timeout)
+        too_big = f"The image is bigger than {max_bytes // 2**20} MiB; not saved."
+        async with self._image_lock:
+            try:
+                async with self._session.get(url, headers=headers, timeout=timeout) as resp:
+                    if resp.status != 200:
+                        raise BadResponseError(
+                            f"The image download failed (HTTP {resp.status}).", status=resp.status
+                        )
+                    if (resp.content_length or 0) > max_bytes:
+                        raise BadResponseError(too_big, status=resp.status)
+                    data = bytearray()
+                    async for chunk in resp.content.iter_chunked(1 << 16):
+                        data += chunk
+                        if len(data) > max_bytes:
+                            raise BadResponseError(too_big, status=resp.status)
+                    return bytes(data)
+            except asyncio.TimeoutError as exc:
+                raise CivitaiTimeoutError(
+                    f"The image did not arrive within {self.settings.timeout:g} s."
+                ) from exc
+            except (aiohttp.ClientError, OSError) as exc:
+                if isinstance(exc, CivitaiError):
+                    raise
+                raise CivitaiNetworkError(
+                    f"Could not download the image ({type(exc).__name__})."
+                ) from exc
 
     async def close(self) -> None:
         if self._session is not None and self._own_session:

@@ -124,7 +124,7 @@ def test_import_inside_comfyui_registers_routes_fast_and_builds_nothing():
     assert out.returncode == 0, out.stderr
     ms = float(out.stdout.split("IMPORT_MS", 1)[1].split()[0])
     assert ms < 1000  # generous sanity bound; the real figure is in benchmarks/
-    assert "ROUTES 10" in out.stdout
+    assert "ROUTES 11" in out.stdout
     assert "store at" not in out.stderr  # the service is built on first use only
 
 

@@ -18,6 +18,8 @@ GOOD = {
     "CIVITAI_IDENTIFY_DB": ("/data/store.sqlite3", "/data/store.sqlite3"),
     "CIVITAI_IDENTIFY_RETRY_DAYS": ("0.5", 0.5),
     "CIVITAI_IDENTIFY_REFRESH_DAYS": ("30", 30.0),
+    "CIVITAI_IDENTIFY_PREVIEWS": (" Yes ", True),
+    "CIVITAI_IDENTIFY_PREVIEW_NSFW": ("r", "R"),
     "CIVITAI_IDENTIFY_MODE": (" ALL ", "all"),
 }
 BAD = {
@@ -26,6 +28,8 @@ BAD = {
     "CIVITAI_IDENTIFY_TIMEOUT": "0",
     "CIVITAI_IDENTIFY_RETRY_DAYS": "inf",
     "CIVITAI_IDENTIFY_REFRESH_DAYS": "-1",
+    "CIVITAI_IDENTIFY_PREVIEWS": "sometimes",
+    "CIVITAI_IDENTIFY_PREVIEW_NSFW": "nsfw",
     "CIVITAI_IDENTIFY_MODE": "everything",
 }
 

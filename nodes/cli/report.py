@@ -69,6 +69,8 @@ def summary_text(summary: dict) -> str:
         f"({lk['autov3_identified']} by AutoV3), {summary['from_sidecars']} from sidecars; "
         f"{summary['duration_seconds']:.1f} s."
     )
+    if summary.get("previews"):
+        lines.append(f"{summary['previews']} preview(s) saved beside their models.")
     if summary.get("updates"):
         lines.append(f"{summary['updates']} file(s) with a newer version for their base model.")
     if summary["missing"]:

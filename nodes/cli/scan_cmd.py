@@ -78,6 +78,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="write <model>.civitai.info next to newly identified files",
     )
+    p.add_argument(
+        "--write-previews",
+        action="store_true",
+        help="save <model>.preview.<ext> (a CivitAI image, at most CIVITAI_IDENTIFY_PREVIEW_NSFW)"
+        " beside identified models that have no preview",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     p.set_defaults(run=run)  # fmt: skip
     return p
@@ -215,7 +221,9 @@ async def _scan(store, cache, settings, scan_args, identify, args, printer) -> d
         scanner = Scanner(store, cache, None, folders, web_base=settings.web_base)
         return await scanner.scan(identify="none", progress=printer, cancel=stop.is_set, **where)
     async with CivitaiClient(settings, limiter=shared_limiter(db_path, settings)) as client:
-        scanner = Scanner(store, cache, client, folders, write_sidecars=args.write_sidecars)
+        scanner = Scanner(store, cache, client, folders, write_sidecars=args.write_sidecars,
+                          write_previews=args.write_previews,
+                          preview_nsfw=settings.preview_nsfw)  # fmt: skip
         return await scanner.scan(identify=identify, retry_unknown=args.retry_unknown,
                                   progress=printer, cancel=stop.is_set, **where)  # fmt: skip
 

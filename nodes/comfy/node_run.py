@@ -123,6 +123,8 @@ def summary_sentence(job: dict) -> str:
         f"Scan done: {s.get('files_total', 0)} files ({s.get('files_hashed', 0)} hashed, "
         f"{mib:.1f} MiB read); {counts or 'no files'}; {s.get('calls', 0)} CivitAI calls."
     )
+    if s.get("previews"):
+        text += f" {s['previews']} previews saved."
     if s.get("updates"):
         text += f" {s['updates']} with an update available."
     for key in ("skipped", "errors"):

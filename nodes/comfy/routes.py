@@ -70,6 +70,7 @@ class Routes:
         routes.post(f"{prefix}/identify")(self.identify)
         routes.post(f"{prefix}/link")(self.link)
         routes.post(f"{prefix}/unlink")(self.unlink)
+        routes.post(f"{prefix}/preview")(self.preview)
         routes.get(f"{prefix}/scan")(self.get_scan)
         routes.post(f"{prefix}/scan")(self.start_scan)
         routes.post(f"{prefix}/scan/cancel")(self.cancel_scan)
@@ -135,6 +136,16 @@ class Routes:
         svc = self.service
         return await _answer(svc.call(links.unlink, svc, body.get("folder"), body.get("name")))
 
+    async def preview(self, request):
+        """``{"folder", "name"}`` → ``{"result": "written"|"exists"|"no_image", "record"}``."""
+        from . import links
+
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        svc = self.service
+        return await _answer(svc.call(links.preview, svc, body.get("folder"), body.get("name")))
+
     async def get_scan(self, request):
         return web.json_response(self.service.scan_job())
 
@@ -143,10 +154,12 @@ class Routes:
         if isinstance(body, web.Response):
             return body
         retry = body.get("retry_unknown", False)
-        if not isinstance(retry, bool):
-            return _error(400, "retry_unknown must be true or false.")
+        previews = body.get("write_previews")  # absent: the CIVITAI_IDENTIFY_PREVIEWS setting
+        if not isinstance(retry, bool) or not isinstance(previews, (bool, type(None))):
+            return _error(400, "retry_unknown and write_previews must be true or false.")
         svc = self.service
-        coro = svc.call(svc.start_scan, body.get("folders", "all"), body.get("identify"), retry)
+        coro = svc.call(svc.start_scan, body.get("folders", "all"), body.get("identify"), retry,
+                        previews)  # fmt: skip
         result = await _answer(coro, raw=True)
         if isinstance(result, web.Response):
             return result

@@ -172,7 +172,8 @@ class Service:
         from ..scan import Scanner
 
         store, cache, client = await self._ready()
-        return Scanner(store, cache, client, self.folders())
+        return Scanner(store, cache, client, self.folders(),
+                       preview_nsfw=self.settings.preview_nsfw)  # fmt: skip
 
     # -- reads -------------------------------------------------------------------------
     async def status(self) -> dict:
@@ -327,12 +328,15 @@ class Service:
             raise names.BadName(f"Unknown model folder(s): {', '.join(unknown)}.")
         return folders, identify
 
-    async def start_scan(self, folders="all", identify=None, retry_unknown=False):
-        """``(job, created)``: one scan at a time; a running scan is returned as is."""
+    async def start_scan(self, folders="all", identify=None, retry_unknown=False, previews=None):
+        """``(job, created)``: one scan at a time; a running scan is returned as is.
+        ``previews`` None: the ``write_previews`` setting (``CIVITAI_IDENTIFY_PREVIEWS``)."""
         folders, identify = self.check_scan_args(folders, identify)
+        previews = self.settings.write_previews if previews is None else bool(previews)
 
         async def run(job):
             scanner = await self._scanner()
+            scanner.write_previews = previews
             return await scanner.scan(
                 folders=folders,
                 identify=identify,

@@ -16,7 +16,9 @@ __all__ = [
     "link_file",
     "list_models",
     "load_comfy_tree",
+    "nsfw_limit",
     "registered_model_folders",
+    "save_preview",
     "start_within",
     "unlink_file",
 ]
@@ -29,6 +31,8 @@ __getattr__ = lazy_surface(
         "LinkFailed": "link",
         "link_file": "link",
         "unlink_file": "link",
+        "nsfw_limit": "previews",
+        "save_preview": "previews",
         "ComfyTreeError": "comfy_tree",
         "comfy_user_dir": "comfy_tree",
         "find_comfy_root": "comfy_tree",

@@ -7,7 +7,7 @@ The callback gets a fresh dict each time and may be called from either thread.
 import threading
 import time
 
-PHASES = ("listing", "hashing", "looking_up", "done")
+PHASES = ("listing", "hashing", "looking_up", "previews", "done")
 
 
 class ScanProgress:

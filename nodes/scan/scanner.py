@@ -16,6 +16,7 @@ from ..store import STATUSES, FileUpdate, iso, utc_now
 from .discover import Listing, list_models
 from .hash_step import EMPTY_FILE, file_problem, hash_entries, hash_one, in_worker
 from .lookup_step import LookupRunner, ScanCancelled
+from .previews import nsfw_limit, write_previews
 from .progress import ScanProgress
 from .sidecars import has_sidecar, read_sidecar_info
 from .stream import LookupFeed
@@ -32,10 +33,13 @@ class Scanner:
     ``web_base``: the site of links built from sidecars (default: the client's
     ``settings.web_base``, else civitai.com)."""
 
-    def __init__(self, store, cache, client, folders, *, write_sidecars=False, web_base=None):
+    def __init__(self, store, cache, client, folders, *, write_sidecars=False, web_base=None,
+                 write_previews=False, preview_nsfw=None):  # fmt: skip
         self.store, self.cache, self.client = store, cache, client
         self.folders = {k: list(v) for k, v in folders.items()}
         self.write_sidecars = write_sidecars
+        self.write_previews = write_previews  # previews.py; preview_nsfw: "PG-13" by default
+        self.preview_limit = nsfw_limit(preview_nsfw)
         settings = getattr(client, "settings", None)
         self.web_base = web_base or getattr(settings, "web_base", None) or DEFAULT_WEB_BASE
 
@@ -138,6 +142,11 @@ class Scanner:
             except ScanCancelled:
                 cancelled = True
         missing = [] if cancelled else self._mark_missing(known, files, listing, selected)
+        previews = {"written": 0}
+        if self.write_previews and self.client is not None and not cancelled:
+            tracker.phase("previews", current=None)
+            previews = await write_previews(self.store, self.client, files,
+                                            self.preview_limit, cancel)  # fmt: skip
         tracker.phase("done", current=None)
         calls = (getattr(self.client, "calls", 0) if self.client else 0) - calls_before
         by_status, by_category, errors = self._report(files)
@@ -156,6 +165,7 @@ class Scanner:
             "skipped": [s.to_json() for s in skipped],
             "missing": len(missing),
             "updates": sum(1 for f in files if f.sha256 and f.sha256 in with_update),
+            "previews": previews["written"],
             "cancelled": cancelled,
             "started_at": iso(started),
             "duration_seconds": round(time.monotonic() - t0, 3),

@@ -8,7 +8,7 @@ const MODES = [
   ["all", "Look up: all unidentified"],
   ["none", "Hash only (no lookups)"],
 ];
-const PHASES = { listing: "Listing files", hashing: "Hashing", looking_up: "Looking up on CivitAI", done: "Done" };
+const PHASES = { listing: "Listing files", hashing: "Hashing", looking_up: "Looking up on CivitAI", previews: "Saving previews", done: "Done" };
 
 /**
  * createScanBar({ onStart(options), onCancel() }) →
