@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from .claims import hashing_claim
 from .db import connect_db, migrate, transaction
 from .engine import HASH_NAMES, HashResult, hash_file
 from .identity import FileIdentity, file_identity, identity_key
@@ -91,13 +92,16 @@ class HashCache:
         past the busy timeout, damaged) is logged and the file hashed: never fatal here."""
         path = os.fspath(path)
         identity = file_identity(path)
-        known = self._safely(self.lookup, identity)
-        if known is not None and (not autov3 or "AutoV3" in known):
-            self._safely(self._remember_path, identity, path)
-            return HashResult(path, identity, known, 0)
-        result = hash_file(path, autov3=autov3, progress=progress, cancel=cancel)
-        self._safely(self.store, result)
-        return result
+        # another process hashing the same file (a CLI scan beside ComfyUI's) goes first;
+        # its hashes are then in the cache (claims.py)
+        with hashing_claim(self.db_path, identity, cancel):
+            known = self._safely(self.lookup, identity)
+            if known is not None and (not autov3 or "AutoV3" in known):
+                self._safely(self._remember_path, identity, path)
+                return HashResult(path, identity, known, 0)
+            result = hash_file(path, autov3=autov3, progress=progress, cancel=cancel)
+            self._safely(self.store, result)
+            return result
 
     def _safely(self, method, *args):
         try:

@@ -110,3 +110,27 @@ async def test_a_file_another_process_hashed_meanwhile_is_not_read_again(tmp_pat
     assert summary["files_total"] == len(listing.entries)
     assert summary["files_hashed"] == len(listing.entries) - 1
     assert summary["bytes_hashed"] == sum(sizes.values()) - done_there.bytes_read
+
+
+def test_two_cli_scans_at_once_read_each_file_once(tmp_path, fake_civitai):
+    import json
+
+    tree = build_fake_comfy(tmp_path)
+    big = tree.models / "checkpoints" / "big"
+    big.mkdir()
+    for i in range(10):  # big enough that the two scans overlap
+        (big / f"{i}.ckpt").write_bytes(bytes([i]) * (24 * 1024 * 1024))
+    procs = []
+    for n in range(2):
+        cmd = [sys.executable, str(tree.pack), "scan", str(big), "--offline", "--no-progress",
+               "--report", str(tmp_path / f"report{n}.json")]  # fmt: skip
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                      text=True, cwd=tree.base, env=cli_env(tree, fake_civitai)))
+    for proc in procs:
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    summaries = [json.loads((tmp_path / f"report{n}.json").read_text())["summary"]
+                 for n in range(2)]  # fmt: skip
+    assert [s["files_total"] for s in summaries] == [10, 10]
+    assert sum(s["files_hashed"] for s in summaries) == 10  # each file read by one of them
+    assert sum(s["bytes_hashed"] for s in summaries) == 10 * 24 * 1024 * 1024
