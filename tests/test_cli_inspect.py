@@ -57,3 +57,33 @@ def test_all_good_exits_zero_and_loads_no_network_code(tmp_path):
     first, heavy = out.stdout.split("HEAVY")
     assert json.loads(first)["detected"]["kind"] == "embedding"
     assert heavy.strip() == "[]"
+
+
+def test_the_scan_report_shows_the_header_verdict_and_the_warnings(tmp_path, fake_civitai):
+    import csv
+    import hashlib
+
+    from model_headers import SD15_LORA
+    from test_cli_scan import run_cli as run_scan
+
+    root = tmp_path / "models"
+    root.mkdir()
+    lora = root / "stray.safetensors"
+    write_safetensors(lora, SD15_LORA)
+    sha = hashlib.sha256(lora.read_bytes()).hexdigest().upper()
+    fake_civitai.add_file_model(sha256=sha, type="LORA", base_model="SDXL 1.0")
+    for fmt in ("csv", "json"):
+        report = tmp_path / f"report.{fmt}"
+        done = run_scan(tmp_path, fake_civitai, root, "--report", report)
+        assert done.returncode == 0, done.stderr
+        if fmt == "csv":
+            (row,) = csv.DictReader(report.open(encoding="utf-8"))
+        else:
+            (row,) = json.loads(report.read_text())["models"]
+            row = {**row, "detected_kind": row["detected"]["kind"],
+                   "detected_base_model": row["detected"]["base_model"],
+                   "warnings": "; ".join(row["warnings"])}  # fmt: skip
+        assert row["status"] == "identified"
+        assert (row["detected_kind"], row["detected_base_model"]) == ("lora", "SD 1.5")
+        assert row["suggested_category"] == "loras"
+        assert row["warnings"] == "CivitAI says SDXL 1.0 but the file's tensors are SD 1.5"

@@ -18,7 +18,8 @@ INFO = {
     "trained_words": ["pxl_drm"], "matched_by": "SHA256",
 }  # fmt: skip
 RECORD_KEYS = {"folder", "name", "size", "mtime", "category", "hashes", "status", "error",
-               "checked_at", "civitai_info", "update"}  # fmt: skip
+               "checked_at", "civitai_info", "update", "detected", "detect_error",
+               "suggested_category", "warnings"}  # fmt: skip
 
 
 def hashes(sha):

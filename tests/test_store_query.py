@@ -255,15 +255,17 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     seed(store, 60)
     want = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     conn = store.lister.conn
-    version_2 = pack_module("nodes.store.schema").MIGRATIONS[2]
-    for name in [s.split()[5] for s in version_2 if s.startswith("CREATE INDEX")]:
+    migrations = pack_module("nodes.store.schema").MIGRATIONS
+    later = [s for v in migrations if v > 1 for s in migrations[v] if isinstance(s, str)]
+    for name in [s.split()[5] for s in later if s.startswith("CREATE INDEX")]:
         conn.execute(f"DROP INDEX {name}")
     for table in ("files_fts", "lookups_fts"):
         conn.execute(f"DROP TABLE {table}")
         for suffix in ("ai", "ad", "au"):
             conn.execute(f"DROP TRIGGER {table}_{suffix}")
     for table, column in (("files", "sort_name"), ("lookups", "model_name"),
-                          ("lookups", "title"), ("lookups", "downloads")):
+                          ("lookups", "title"), ("lookups", "downloads"), ("files", "detected"),
+                          ("files", "detected_kind"), ("files", "detected_base")):
         conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # fmt: skip
     conn.execute("UPDATE schema_version SET version = 1 WHERE component = 'model_store'")
     conn.commit()

@@ -13,6 +13,7 @@ CSV_COLUMNS = (
     "model_name", "version_name", "type", "base_model", "model_id", "version_id", "url",
     "matched_by", "trained_words", "update_version", "update_url",
     "SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3",
+    "detected_kind", "detected_base_model", "suggested_category", "warnings",
 )  # fmt: skip
 INFO_COLUMNS = ("model_name", "version_name", "type", "base_model", "model_id", "version_id",
                 "url", "matched_by")  # fmt: skip
@@ -33,6 +34,11 @@ def report_text(records: list[dict], summary: dict, fmt: str) -> str:
         update = r.get("update") or {}
         row["update_version"], row["update_url"] = update.get("version_name"), update.get("url")
         row.update(r.get("hashes") or {})
+        detected = r.get("detected") or {}
+        row["detected_kind"] = detected.get("kind")
+        row["detected_base_model"] = detected.get("base_model")
+        row["suggested_category"] = r.get("suggested_category")
+        row["warnings"] = "; ".join(r.get("warnings") or [])
         writer.writerow(row)
     for s in summary.get("skipped") or []:  # not files (pipes, loops...): no record, a reason
         writer.writerow({"path": s["path"], "status": "skipped", "error": s["reason"]})

@@ -13,7 +13,8 @@ from collections import Counter
 from ...civitai import DEFAULT_WEB_BASE, IDENTIFY_MODES
 from ...hashing import FileIdentity, identity_key
 from ..store import STATUSES, FileUpdate, iso, utc_now
-from .discover import Listing, list_models
+from .classify_step import classify_entries
+from .discover import Entry, Listing, list_models
 from .hash_step import EMPTY_FILE, file_problem, hash_entries, hash_one, in_worker
 from .lookup_step import LookupRunner, ScanCancelled
 from .previews import nsfw_limit, write_previews
@@ -111,6 +112,10 @@ class Scanner:
         self.store.touch_files(
             [r.path for r in unchanged if r.missing or (r.last_seen or "") < stale], started
         )
+        # what each new or changed file is, from its header: cheap, and before the hashing
+        totals["files_classified"] = await classify_entries(
+            listing.entries, self.store, cancel, started
+        )
         self.store.save_files(changed, started)
 
         tracker.phase("hashing", files_total=len(to_hash),
@@ -155,6 +160,7 @@ class Scanner:
             "identify": identify,
             "files_total": len(files),
             "files_hashed": totals["files_hashed"],
+            "files_classified": totals["files_classified"],
             "bytes_hashed": totals["bytes_hashed"] + runner.totals["bytes_hashed"],
             "lookups": {k: v for k, v in runner.totals.items() if k != "bytes_hashed"},
             "from_sidecars": totals["from_sidecars"],
@@ -263,6 +269,7 @@ class Scanner:
                 hashes, ident = result.hashes, result.identity.key
                 tracker.file_finished(st.st_size)
         f = FileUpdate(path, folder, name, ident, dict(hashes), problem)
+        await classify_entries([Entry(folder, name, path, st)], self.store)
         self.store.save_files([f])
         return f
 

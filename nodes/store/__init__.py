@@ -5,6 +5,7 @@ from ..lazy import lazy_surface
 __all__ = [
     "STATUSES",
     "BadQuery",
+    "Detection",
     "FileUpdate",
     "ModelStore",
     "Query",
@@ -21,6 +22,7 @@ __getattr__ = lazy_surface(
     {
         "STATUSES": "model_store",
         "BadQuery": "query",
+        "Detection": "detections",
         "Query": "query",
         "FileUpdate": "model_store",
         "ModelStore": "model_store",

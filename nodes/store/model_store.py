@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ...hashing import connect_db, identity_key, transaction
+from .detections import detected_identities, save_detections
 from .fts import ensure_fts
 from .query import Lister, Query
 from .records import RECORD_COLUMNS, RECORD_FROM, iso, lookup_columns, row_to_record, utc_now
@@ -141,6 +142,16 @@ class ModelStore:
                 "file_error=excluded.file_error, missing=0, last_seen=excluded.last_seen",
                 params,
             )
+
+    def save_detections(self, detections: list, now: float | None = None) -> None:
+        """Store what each file's header says (``Detection``s; see detections.py)."""
+        if detections:
+            with transaction(self._conn):
+                save_detections(self._conn, detections, iso(now or utc_now()))
+
+    def detected_identities(self) -> dict[str, tuple]:
+        """path → identity, for the files whose header verdict is stored."""
+        return detected_identities(self._conn)
 
     def touch_files(self, paths: list[str], now: float | None = None) -> None:
         """Unchanged files seen again: only ``last_seen`` moves (and ``missing`` clears).

@@ -34,13 +34,16 @@ _IDENTIFIED = f"({STATUS_SQL}) = 'identified'"
 FILTERS: dict[str, str] = {
     "category": "f.folder",
     "status": STATUS_SQL,
-    "base_model": f"CASE WHEN {STATUS_SQL} = 'identified' THEN l.base_model END",
+    # CivitAI's base model when identified, else what the file's header says (i13)
+    "base_model": f"CASE WHEN {STATUS_SQL} = 'identified' THEN l.base_model "
+    "ELSE f.detected_base END",
+    "kind": "f.detected_kind",
     # "1": a newer version for the same base model is known (civitai_info.update), "0": not
     "update": f"CASE WHEN {_IDENTIFIED} AND json_extract(l.civitai_info, '$.update') "
     "IS NOT NULL THEN '1' ELSE '0' END",
 }
 FILTER_VALUES = {"update": ("0", "1")}  # filters with a closed set of values
-FACETS: tuple[str, ...] = ("category", "base_model", "status")
+FACETS: tuple[str, ...] = ("category", "base_model", "status", "kind")
 
 # sort name -> the key expressions (all non-NULL, so row-value comparisons hold)
 SORTS: dict[str, tuple[str, ...]] = {

@@ -5,6 +5,8 @@ import json
 import time
 from datetime import datetime, timezone
 
+from .detections import detection_fields
+
 HASH_KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
 
 # The SELECT every record query uses; ``status`` is computed here so filters and counts agree.
@@ -20,7 +22,8 @@ STATUS_SQL = """CASE
 RECORD_COLUMNS = f"""
     f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, l.checked_at, l.civitai_info,
     {STATUS_SQL} AS status,
-    COALESCE(f.file_error, CASE WHEN l.status = 'error' THEN l.error END) AS error
+    COALESCE(f.file_error, CASE WHEN l.status = 'error' THEN l.error END) AS error,
+    f.detected
 """
 RECORD_FROM = "files AS f LEFT JOIN lookups AS l ON l.sha256 = f.sha256"
 
@@ -68,7 +71,8 @@ def lookup_columns(info: dict | None) -> dict:
 
 
 def row_to_record(row, include_path: bool = False) -> dict:
-    (path, folder, name, size, mtime_ns, hashes, checked_at, info, status, error) = row
+    (path, folder, name, size, mtime_ns, hashes, checked_at, info, status, error, detected) = row
+    civitai_info = json.loads(info) if info and status == "identified" else None
     record = {
         "folder": folder,
         "name": name,
@@ -79,7 +83,8 @@ def row_to_record(row, include_path: bool = False) -> dict:
         "status": status,
         "error": error if status == "error" else None,
         "checked_at": checked_at,
-        "civitai_info": json.loads(info) if info and status == "identified" else None,
+        "civitai_info": civitai_info,
+        **detection_fields(detected, folder, civitai_info),
     }
     # a newer version for the same base model (civitai/info.py find_update), or None
     record["update"] = (record["civitai_info"] or {}).get("update")

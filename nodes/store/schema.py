@@ -106,6 +106,15 @@ MIGRATIONS: dict[int, list[Step]] = {
         "ALTER TABLE lookups_v3 RENAME TO lookups",
         "CREATE INDEX IF NOT EXISTS lookups_base_model ON lookups(base_model)",
     ],
+    # 4: what the file's own header says it is (hashing/classify's ``detected`` as JSON, or
+    # ``{"error": sentence}`` for a header that cannot be read), and the two values the
+    # listing filters on. Written before hashing; refreshed when the file changes.
+    4: [
+        "ALTER TABLE files ADD COLUMN detected TEXT",
+        "ALTER TABLE files ADD COLUMN detected_kind TEXT",
+        "ALTER TABLE files ADD COLUMN detected_base TEXT",
+        "CREATE INDEX IF NOT EXISTS files_detected_base ON files(detected_base)",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
