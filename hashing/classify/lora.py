@@ -63,7 +63,9 @@ def is_lora(keys) -> bool:
 
 
 def lora_format(keys) -> tuple[str, list[str]]:
-    found = {_FORMATS[m.group(2)]: m.group(0) for m in _MARKER.finditer(keys.text)}
+    found: dict[str, str] = {}
+    for m in _MARKER.finditer(keys.text):  # the first tensor of each format is its evidence
+        found.setdefault(_FORMATS[m.group(2)], m.group(0))
     for fmt in ("loha", "lokr", "oft", "dora"):
         if fmt in found:
             return fmt, [found[fmt]]

@@ -3,13 +3,14 @@
 // tests/browser/panel_server.py, and prints one JSON report: {checks: {name: {ok, detail}},
 // timings: {...}, screenshots: [...], errors: [...]}. tests/test_panel_browser.py asserts it.
 //
-//   node panel_driver.mjs --url http://127.0.0.1:PORT/ --scenario main|bulk --out DIR
+//   node panel_driver.mjs --url http://127.0.0.1:PORT/ --scenario main|bulk|detected --out DIR
 //        [--identify-name "Model name CivitAI knows for mystery_lora"]
 //        [--scan-name "Model name CivitAI knows for fresh_download"]
 // Env: CHROMIUM (default /usr/bin/chromium).
 import { chromium } from "playwright-core";
 import { mainScenario } from "./scenario_main.mjs";
 import { bulkScenario } from "./scenario_bulk.mjs";
+import { detectedScenario } from "./scenario_detected.mjs";
 
 const args = {};
 const argv = process.argv.slice(2);
@@ -53,6 +54,7 @@ try {
   };
   const ctx = { page, check, shot, report, args };
   if (args.scenario === "bulk") await bulkScenario(ctx);
+  else if (args.scenario === "detected") await detectedScenario(ctx);
   else await mainScenario(ctx);
 } catch (err) {
   report.errors.push(`driver: ${err.stack || err}`);

@@ -3,7 +3,7 @@
 // No side effects on import.
 
 import { h, copyText, formatBytes, formatCount, formatDate, STATUS_LABELS } from "./cid_util.js";
-import { baseName, isBlurred, recordTitle } from "./cid_records.js";
+import { KIND_LABELS, baseName, isBlurred, recordTitle } from "./cid_records.js";
 import { safeHref, sanitizeHtml } from "./cid_sanitize.js";
 
 const NSFW_NAMES = { 1: "PG", 2: "PG-13", 4: "R", 8: "X", 16: "XXX", 32: "Blocked" };
@@ -34,6 +34,9 @@ export function renderDetails(record, ctx) {
   if (status === "error" && record.error) {
     root.append(h("div", { class: "cid-notice cid-notice-error" }, h("div", {}, record.error)));
   }
+  for (const warning of record.warnings || []) {
+    root.append(h("div", { class: "cid-notice cid-notice-error", "data-cid": "warning" }, h("div", {}, `⚠ ${warning}`)));
+  }
   if (info) {
     root.append(gallery(info.images || [], ctx.threshold));
     root.append(section("Model", keyValues(modelFacts(info))));
@@ -43,6 +46,7 @@ export function renderDetails(record, ctx) {
     if (info.tags && info.tags.length) root.append(section("Tags", chips(info.tags, null, "tag")));
     if (info.stats) root.append(section("Stats", keyValues(statFacts(info.stats))));
   }
+  if (record.detected || record.detect_error) root.append(fromTheFile(record, ctx.notify));
   root.append(section("File", keyValues(fileFacts(record, info))));
   root.append(section("Hashes (click to copy)", hashes(record.hashes || {}, ctx.notify)));
   if (info && info.version_description) {
@@ -99,6 +103,41 @@ function modelFacts(info) {
     ["Model / version id", info.model_id ? `${info.model_id} / ${info.version_id ?? "?"}` : ""],
     ["Fetched", formatDate(info.fetched_at)],
   ];
+}
+
+/** What the file's own header says: kind, base model, precision, trainer metadata. */
+function fromTheFile(record, notify) {
+  const d = record.detected;
+  const box = h("div", { "data-cid": "from-file" }, h("h4", {}, "From the file"));
+  if (!d) {
+    box.append(h("div", { class: "cid-muted" }, record.detect_error));
+    return box;
+  }
+  if (record.suggested_category) {
+    box.append(h("div", { class: "cid-notice", "data-cid": "belongs" }, h("div", {}, `This file belongs in ${record.suggested_category}/`)));
+  }
+  const params = typeof d.parameters === "number" ? formatCount(d.parameters) : "";
+  box.append(keyValues([
+    ["Kind", d.kind ? KIND_LABELS[d.kind] || d.kind : "not recognised"],
+    ["Base model", d.base_model],
+    ["Format", d.format],
+    ["Precision", d.precision],
+    ["Parameters", params],
+    ["Title", d.title],
+    ["Author", d.author],
+  ]));
+  if (d.trigger_phrase) box.append(h("h4", {}, "Trigger phrase"), chips([d.trigger_phrase], notify, "trigger-phrase"));
+  const training = d.training || {};
+  const facts = Object.entries(training).filter(([k]) => k !== "tags").map(([k, v]) => [k.replace(/_/g, " "), v]);
+  if (facts.length) box.append(h("h4", {}, "Training"), keyValues(facts));
+  if (training.tags && training.tags.length) {
+    box.append(h("h4", {}, "Training tags"), chips(training.tags.map((t) => `${t.tag} (${t.count})`), null, "training-tag"));
+  }
+  if (d.evidence && d.evidence.length) {
+    box.append(h("h4", {}, "Decided by"), h("ul", { class: "cid-muted cid-small cid-evidence", "data-cid": "evidence" },
+      ...d.evidence.slice(0, 4).map((e) => h("li", {}, e))));
+  }
+  return box;
 }
 
 function creatorLink(username) {

@@ -46,7 +46,11 @@ export function createModelList({ onSelect, getThreshold, onNeed = () => {} }) {
     } else {
       thumb.append(letter());
     }
-    const meta = [item.category, item.baseModel, formatBytes(rec.size)].filter(Boolean).join(" · ");
+    const belongs = rec.suggested_category ? `belongs in ${rec.suggested_category}/` : "";
+    const fromFile = item.fromFile ? "from the file" : "";
+    const meta = [item.category, belongs, item.kind, item.baseModel, fromFile, formatBytes(rec.size)]
+      .filter(Boolean)
+      .join(" · ");
     // identified: the file's relative name; otherwise the title is the file name, so show
     // the sub-folder it sits in (if any)
     const dir = rec.name.includes("/") ? rec.name.slice(0, rec.name.lastIndexOf("/") + 1) : "";

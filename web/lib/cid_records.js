@@ -11,6 +11,35 @@ export function recordTitle(record) {
   return baseName(record.name);
 }
 
+/** What the file's header says it is, in words (hashing/classify's ``kind`` values). */
+export const KIND_LABELS = {
+  checkpoint: "Checkpoint",
+  diffusion_model: "Diffusion model",
+  lora: "LoRA",
+  embedding: "Embedding",
+  vae: "VAE",
+  controlnet: "ControlNet",
+  upscaler: "Upscaler",
+  text_encoder: "Text encoder",
+  clip_vision: "CLIP vision",
+  ip_adapter: "IP-Adapter",
+};
+
+/**
+ * Kind and base model for a record: CivitAI's when it identified the file, else what the
+ * file's own header says (then `fromFile` is true, and the panel says so).
+ */
+export function modelKind(record) {
+  const info = record.civitai_info;
+  const detected = record.detected || {};
+  if (info && (info.type || info.base_model)) {
+    return { kind: info.type || KIND_LABELS[detected.kind] || "", baseModel: info.base_model || "", fromFile: false };
+  }
+  const kind = KIND_LABELS[detected.kind] || "";
+  const baseModel = detected.base_model || "";
+  return { kind, baseModel, fromFile: Boolean(kind || baseModel) };
+}
+
 export function baseName(name) {
   const s = String(name || "");
   return s.slice(s.lastIndexOf("/") + 1);
@@ -19,13 +48,15 @@ export function baseName(name) {
 /** Wrap records once with what the list rows show. */
 export function indexRecords(records) {
   return records.map((record) => {
-    const info = record.civitai_info || {};
+    const { kind, baseModel, fromFile } = modelKind(record);
     return {
       record,
       key: `${record.folder}/${record.name}`,
       title: recordTitle(record),
       category: record.category || record.folder || "other",
-      baseModel: info.base_model || "",
+      baseModel,
+      kind,
+      fromFile,
       status: record.status || "not_checked",
     };
   });

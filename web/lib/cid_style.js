@@ -84,6 +84,7 @@ const CSS = `
 .cid-chip { font-size: 11px; padding: 1px 7px; border-radius: 10px; cursor: pointer;
   background: var(--comfy-input-bg, #222); border: 1px solid var(--border-color, #4e4e4e);
   color: var(--input-text, #ddd); font-family: inherit; }
+.cid-evidence { margin: 2px 0 0; padding-left: 16px; overflow-wrap: anywhere; }
 .cid-kv { display: grid; grid-template-columns: auto 1fr; gap: 2px 10px; font-size: 12px; }
 .cid-kv > :nth-child(odd) { color: var(--descrip-text, #999); }
 .cid-hash { font-family: monospace; cursor: pointer; word-break: break-all; }
