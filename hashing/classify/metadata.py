@@ -2,9 +2,12 @@
 keys (Stability's model spec, also written by ai-toolkit and OneTrainer), GGUF's
 ``general.*``. Metadata is shown and used as a hint; the tensors decide (see core)."""
 
-import json
+import math
+
+from ..safe_json import UntrustedJSONError, loads_untrusted
 
 TOP_TAGS = 20
+MAX_TAG_JSON = 4 * 1024 * 1024  # inside a header already capped at 16 MiB
 _TRAINING = (
     ("ss_base_model_version", "base_model_version"),
     ("ss_sd_model_name", "base_checkpoint"),
@@ -39,9 +42,11 @@ def training(meta: dict) -> dict | None:
 def top_tags(raw, n: int = TOP_TAGS) -> list[dict]:
     """``ss_tag_frequency`` (JSON: dataset folder → {tag: count}) → the ``n`` most frequent
     tags over all folders, ``[{"tag", "count"}]``; [] for anything malformed."""
-    try:
-        data = json.loads(raw) if isinstance(raw, str) else None
-    except (ValueError, RecursionError):
+    if not isinstance(raw, str):
+        return []
+    try:  # metadata is untrusted: the pack's one guarded JSON reader
+        data = loads_untrusted(raw.encode("utf-8", "replace"), max_bytes=MAX_TAG_JSON)
+    except UntrustedJSONError:
         return []
     if not isinstance(data, dict):
         return []
@@ -50,7 +55,9 @@ def top_tags(raw, n: int = TOP_TAGS) -> list[dict]:
         if not isinstance(folder, dict):
             continue
         for tag, count in folder.items():
-            if isinstance(count, int | float) and not isinstance(count, bool):
+            if isinstance(count, int | float) and not isinstance(count, bool) and (
+                math.isfinite(count) and count > 0
+            ):
                 tag = str(tag).strip()
                 if tag:
                     totals[tag] = totals.get(tag, 0) + int(count)
