@@ -161,6 +161,12 @@ HUNYUAN_VIDEO = {
     "double_blocks.0.img_mlp.fc1.weight": bf16(12288, 3072),
     "txt_in.individual_token_refiner.blocks.0.norm1.weight": bf16(3072),
 }
+HUNYUAN_VIDEO_COMFY = {
+    "img_in.proj.weight": bf16(3072, 16, 1, 2, 2),
+    "double_blocks.0.img_attn.qkv.weight": bf16(9216, 3072),
+    "double_blocks.0.img_mlp.0.weight": bf16(12288, 3072),
+    "txt_in.individual_token_refiner.blocks.0.norm1.weight": bf16(3072),
+}
 LTXV = {
     "patchify_proj.weight": bf16(2048, 128),
     "adaln_single.emb.timestep_embedder.linear_1.weight": bf16(2048, 256),
@@ -171,7 +177,13 @@ AURAFLOW = {
     "cond_seq_linear.weight": f16(3072, 2048),
     "register_tokens": f16(1, 8, 3072),
 }
+PIXART_SIGMA = {
+    "x_embedder.proj.weight": f16(1152, 4, 2, 2),
+    "t_block.1.weight": f16(6912, 1152),
+    "blocks.0.cross_attn.q_linear.weight": f16(1152, 1152),
+}
 PIXART = {
+    "ar_embedder.mlp.0.weight": f16(1152, 256),
     "x_embedder.proj.weight": f16(1152, 4, 2, 2),
     "t_block.1.weight": f16(6912, 1152),
     "blocks.0.cross_attn.q_linear.weight": f16(1152, 1152),

@@ -119,3 +119,15 @@ async def test_identifying_one_replaced_file_refreshes_its_verdict(tmp_path):
         os.utime(path, ns=(1, 1_000_000_000))
         record = await scanner.identify("loras", "style.safetensors")
     assert record["detected"]["kind"] == "embedding"
+
+
+async def test_the_brief_listing_leaves_the_training_metadata_to_the_details(tmp_path):
+    root = tree(tmp_path / "models")
+    async with open_scanner(root, tmp_path / "db", None) as (scanner, store, _):
+        await scanner.scan()
+        full = store.get_record("loras", "style.safetensors")
+    brief = pack_module("nodes.comfy.record_views").brief_record(full)
+    assert set(brief) == set(full) and set(brief["detected"]) == set(full["detected"])
+    assert brief["detected"]["kind"] == "lora" and brief["detected"]["base_model"] == "SD 1.5"
+    assert brief["detected"]["training"] is None and brief["detected"]["evidence"] == []
+    assert full["detected"]["training"]["output_name"] == "style"

@@ -69,6 +69,8 @@ def _flux(keys, p):
         evidence = [diffusers]
     else:
         return None
+    if keys.starts(f"{p}double_stream_modulation_img."):
+        return "Flux.2", [*evidence, "double_stream_modulation_img (Flux.2)"]
     if keys.starts(f"{p}distilled_guidance_layer."):
         return "Chroma", [*evidence, "distilled_guidance_layer (Chroma)"]
     if guidance:
@@ -143,7 +145,10 @@ def _auraflow(keys, p):
 def _pixart(keys, p):
     name = f"{p}blocks.0.cross_attn.q_linear.weight"
     if name in keys and keys.starts(f"{p}t_block."):
-        return "PixArt a", [name, "t_block (PixArt)"]
+        # α has the aspect-ratio micro-conditioning embedder, Σ (CivitAI: "PixArt E") not
+        if keys.starts(f"{p}ar_embedder."):
+            return "PixArt a", [name, "ar_embedder (PixArt-α)"]
+        return "PixArt E", [name, "t_block without ar_embedder (PixArt-Σ)"]
     return None
 
 
@@ -167,11 +172,12 @@ def _others(keys, p):
     return None
 
 
+# Hunyuan Video before Flux: ComfyUI's own Hunyuan files use Flux's layer names
 _ARCHS = (
     _unet,
     _diffusers_unet,
-    _flux,
     _hunyuan_video,
+    _flux,
     _sd3,
     _wan,
     _ltxv,

@@ -15,6 +15,7 @@ _PREFIXES = (
     ("playground v2", "SDXL"),
     ("sd 3", "SD 3"),
     ("flux.1", "Flux.1"),
+    ("flux.2", "Flux.2"),
     ("chroma", "Chroma"),
     ("wan video", "Wan Video"),
     ("hunyuan video", "Hunyuan Video"),

@@ -3,7 +3,8 @@
 ``brief`` keeps every record key and every ``civitai_info`` key (docs/internals.md: "never a missing
 key"), but empties what only the details view shows, so 10,000 records are a fraction of
 the full answer: ``description``, ``version_description``, ``creator`` and ``file`` become
-null, and ``images`` keeps only the thumbnail candidates. The details view fetches the
+null, and ``images`` keeps only the thumbnail candidates; ``detected`` keeps its keys but
+not ``training`` or ``evidence``. The details view fetches the
 full record (``GET models/{folder}/{name}``).
 """
 
@@ -55,7 +56,11 @@ def brief_info(info: dict | None) -> dict | None:
 
 
 def brief_record(record: dict) -> dict:
-    """A copy of ``record`` with its ``civitai_info`` trimmed (see the module docstring)."""
-    if not record.get("civitai_info"):
-        return record
-    return {**record, "civitai_info": brief_info(record["civitai_info"])}
+    """A copy of ``record`` with its ``civitai_info`` trimmed (see the module docstring), and
+    its header verdict's ``training`` (up to 20 tags) and ``evidence`` emptied."""
+    brief = dict(record)
+    if record.get("civitai_info"):
+        brief["civitai_info"] = brief_info(record["civitai_info"])
+    if record.get("detected"):
+        brief["detected"] = {**record["detected"], "training": None, "evidence": []}
+    return brief
