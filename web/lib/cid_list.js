@@ -55,6 +55,7 @@ export function createModelList({ onSelect, getThreshold, onNeed = () => {} }) {
     // the sub-folder it sits in (if any)
     const dir = rec.name.includes("/") ? rec.name.slice(0, rec.name.lastIndexOf("/") + 1) : "";
     const sub = info.model_name ? rec.name : dir;
+    const line = sub ? `${sub} · ${meta}` : meta; // whole on hover when the row cuts it
     return h(
       "div",
       {
@@ -71,7 +72,7 @@ export function createModelList({ onSelect, getThreshold, onNeed = () => {} }) {
         "div",
         { class: "cid-item-body" },
         h("div", { class: "cid-item-title cid-ellipsis" }, item.title),
-        h("div", { class: "cid-muted cid-small cid-ellipsis" }, sub ? `${sub} · ${meta}` : meta),
+        h("div", { class: "cid-muted cid-small cid-ellipsis", title: line }, line),
       ),
       h("span", { class: `cid-badge cid-s-${item.status}`, title: STATUS_LABELS[item.status] || item.status },
         STATUS_LABELS[item.status] || item.status),
