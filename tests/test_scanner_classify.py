@@ -131,3 +131,13 @@ async def test_the_brief_listing_leaves_the_training_metadata_to_the_details(tmp
     assert brief["detected"]["kind"] == "lora" and brief["detected"]["base_model"] == "SD 1.5"
     assert brief["detected"]["training"] is None and brief["detected"]["evidence"] == []
     assert full["detected"]["training"]["output_name"] == "style"
+
+
+async def test_the_listing_filters_by_the_headers_kind(tmp_path):
+    root = tree(tmp_path / "models")
+    async with open_scanner(root, tmp_path / "db", None) as (scanner, store, _):
+        await scanner.scan()
+        loras = [r["name"] for r in store.list_records(kind="lora")]
+        facets = store.facets(pack_module("nodes.store").Query())
+    assert loras == ["style.safetensors"]
+    assert dict(map(tuple, facets["kind"])) == {"checkpoint": 1, "lora": 1}

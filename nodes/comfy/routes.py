@@ -45,7 +45,7 @@ _RAW_ESCAPE = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
 
 
 # GET models' parameters (the rest are ignored, as before); FILTER_PARAMS also for facets
-FILTER_PARAMS = ("q", "category", "status", "base_model", "update")
+FILTER_PARAMS = ("q", "category", "status", "base_model", "update", "kind")
 LIST_PARAMS = (*FILTER_PARAMS, "view", "limit", "offset", "cursor", "sort")
 
 

@@ -206,7 +206,7 @@ class Service:
         view = check_view(view)
         params = {"q": q, "category": category, "status": status, "base_model": base_model}
         query = Query.parse({**params, **paging})
-        filters = {**params, "update": (query.filters or {}).get("update")}
+        filters = {**params, **{k: (query.filters or {}).get(k) for k in ("update", "kind")}}
         await self._built()
         return await asyncio.to_thread(self._list_models_off_loop, query, filters, view)
 

@@ -314,14 +314,15 @@ class ModelStore:
         include_path=False,
         include_missing=False,
         update=None,
+        kind=None,
     ) -> list[dict]:
         """Every matching record sorted by folder then name (query.py: ``q`` is words that
         must all occur in the file name, model/version name, tags or trigger words,
         case-insensitively; the other filters are exact, ``category`` is the folder name,
-        ``base_model`` CivitAI's string; ``update`` "1": only those with an update notice,
-        "0": only those without)."""
+        ``base_model`` CivitAI's string, else the header's; ``update`` "1": only those with
+        an update notice, "0": only those without; ``kind`` the header's kind)."""
         filters = {"category": category, "status": status, "base_model": base_model,
-                   "update": update}  # fmt: skip
+                   "update": update, "kind": kind}  # fmt: skip
         query = Query(q=q, filters=filters, include_missing=include_missing)
         return self.page(query, include_path)[0]
 
