@@ -258,7 +258,7 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     migrations = pack_module("nodes.store.schema").MIGRATIONS
     later = [s for v in migrations if v > 1 for s in migrations[v] if isinstance(s, str)]
     for name in [s.split()[5] for s in later if s.startswith("CREATE INDEX")]:
-        conn.execute(f"DROP INDEX {name}")
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
     for table in ("files_fts", "lookups_fts"):
         conn.execute(f"DROP TABLE {table}")
         for suffix in ("ai", "ad", "au"):
@@ -303,9 +303,11 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
     store = ModelStore(db)
     seed(store, 60)
     want = store.total(Query(q="anime"))
-    store.lister.conn.execute(
-        "UPDATE schema_version SET version = 2 WHERE component = 'model_store'"
-    )
+    conn = store.lister.conn
+    conn.execute("DROP INDEX files_detected_base")  # schema 4 (the header verdicts) again too
+    for column in ("detected", "detected_kind", "detected_base"):
+        conn.execute(f"ALTER TABLE files DROP COLUMN {column}")
+    conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'model_store'")
     store.close()
     store = ModelStore(db)
     assert store.lister.fts and store.total(Query(q="anime")) == want > 0
