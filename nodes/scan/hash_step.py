@@ -1,4 +1,11 @@
-"""The scanner's hashing step: which files need reading, and reading them off the loop.
+"""The scanner's reading steps, off the loop: the header verdicts, then the hashes.
+
+Classify (``classify_entries``): what each new or changed file is, from its header alone,
+stored before the file is hashed — so the panel shows kinds and base models within seconds
+of a scan starting. A file whose stored verdict was made at its current identity is not
+read again; a bad header becomes a stored sentence, never a stopped scan.
+
+Hash (``hash_entries``): which files need reading, and reading them.
 
 A file whose (dev, ino, size, mtime_ns) matches the store or the hash cache costs no read.
 The rest are hashed one at a time in a worker thread (the engine parallelises inside a file)
@@ -22,10 +29,11 @@ from ...hashing import (
     HashCancelledError,
     HashingError,
     header_problem,
+    identity_key,
     is_safetensors_name,
     read_error,
 )
-from ..store import FileUpdate
+from ..store import Detection, FileUpdate
 from .discover import Entry, Skipped
 
 _log = logging.getLogger(__name__)
@@ -156,3 +164,52 @@ async def hash_entries(
     for s in skipped:
         _log.warning("skipped %s: %s", s.path, s.reason)
     return updates, skipped, False
+
+
+# -- classify ---------------------------------------------------------------------------
+#: Extensions whose headers the classifier reads (safetensors, GGUF, PyTorch zips).
+CLASSIFIED_EXTENSIONS = (".safetensors", ".sft", ".gguf", ".ckpt", ".pt", ".pth", ".bin")
+BATCH = 100
+
+
+def needs_classifying(entries, stored: dict[str, tuple]) -> list:
+    """The entries whose verdict is missing or was made for other file content."""
+    return [
+        e for e in entries
+        if e.path.lower().endswith(CLASSIFIED_EXTENSIONS) and stored.get(e.path) != _ident(e.st)
+    ]  # fmt: skip
+
+
+async def classify_entries(entries, store, cancel=None, now: float | None = None) -> int:
+    """Classify and store the entries that need it; returns how many were read."""
+    todo = needs_classifying(entries, store.detected_identities())
+    done = 0
+    for start in range(0, len(todo), BATCH):
+        if cancel is not None and cancel():
+            break
+        batch = await asyncio.to_thread(classify_batch, todo[start : start + BATCH], cancel)
+        store.save_detections(batch, now)
+        done += len(batch)
+    if done:
+        _log.debug("classified %d file(s) from their headers", done)
+    return done
+
+
+def classify_batch(entries, cancel=None) -> list[Detection]:
+    """Runs in a worker thread: one Detection per entry (until ``cancel()``)."""
+    from ...hashing.classify import classify_file
+
+    out = []
+    for e in entries:
+        if cancel is not None and cancel():
+            break
+        try:
+            out.append(Detection(e.path, e.folder, e.name, _ident(e.st), classify_file(e.path)))
+        except (HashingError, ValueError) as exc:  # a sentence, stored with the file
+            out.append(Detection(e.path, e.folder, e.name, _ident(e.st), error=str(exc)))
+    return out
+
+
+def _ident(st: os.stat_result) -> tuple:
+    """As stored (inodes ≥ 2**63 folded: hashing.identity_key), so comparisons hold."""
+    return identity_key((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
