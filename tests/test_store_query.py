@@ -247,6 +247,18 @@ def test_fts_follows_every_write(tmp_path):
     store.close()
 
 
+def undo(conn, *versions):
+    """Drop the indexes and triggers those schema versions made, and schema 5's column,
+    as if the store were older (the callers drop the other columns)."""
+    migrations = pack_module("nodes.store.schema").MIGRATIONS
+    later = [s for v in versions for s in migrations[v] if isinstance(s, str)]
+    for kind in ("INDEX", "TRIGGER"):
+        for name in [s.split()[5] for s in later if s.startswith(f"CREATE {kind}")]:
+            conn.execute(f"DROP {kind} IF EXISTS {name}")
+    if 5 in versions:
+        conn.execute("ALTER TABLE files DROP COLUMN lookup_status")
+
+
 def test_an_old_store_is_migrated_and_indexed(tmp_path):
     """A version-1 store (no sort columns, no FTS) opens with its records sortable and
     searchable."""
@@ -255,10 +267,7 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     seed(store, 60)
     want = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     conn = store.lister.conn
-    migrations = pack_module("nodes.store.schema").MIGRATIONS
-    later = [s for v in migrations if v > 1 for s in migrations[v] if isinstance(s, str)]
-    for name in [s.split()[5] for s in later if s.startswith("CREATE INDEX")]:
-        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    undo(conn, 5, 4, 2)
     for table in ("files_fts", "lookups_fts"):
         conn.execute(f"DROP TABLE {table}")
         for suffix in ("ai", "ad", "au"):
@@ -304,7 +313,7 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
     seed(store, 60)
     want = store.total(Query(q="anime"))
     conn = store.lister.conn
-    conn.execute("DROP INDEX files_detected_base")  # schema 4 (the header verdicts) again too
+    undo(conn, 5, 4)  # schema 5 (status counts) and 4 (the header verdicts) again too
     for column in ("detected", "detected_kind", "detected_base"):
         conn.execute(f"ALTER TABLE files DROP COLUMN {column}")
     conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'model_store'")
@@ -315,4 +324,38 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
     assert like.total(Query(q="anime")) == want
     store.save_outcome(sha(7), "identified", {"model_name": "Platypus"})
     assert store.total(Query(q="platypus")) == 1
+    store.close()
+
+
+def test_status_counts_follow_every_write(tmp_path):
+    """GET status's counts (files.lookup_status kept by triggers) always equal the
+    records' own statuses."""
+    store = ModelStore(tmp_path / "db.sqlite3")
+    seed(store, 300)
+
+    def check(step):
+        want = dict.fromkeys(store_mod.STATUSES, 0)
+        want.update(Counter(r["status"] for r in store.list_records()))
+        assert store.counts() == want, step
+        every = Counter(r["status"] for r in store.list_records(include_missing=True))
+        assert {k: v for k, v in store.counts(include_missing=True).items() if v} == every, step
+
+    check("seeded")
+    store.set_pending([sha(1), sha(2), sha(299)])
+    check("pending")
+    store.set_pending(None, False)
+    store.save_outcome(sha(12), "identified", {"model_name": "Now known"})  # was unknown
+    store.save_outcome(sha(15), "unknown")  # was error
+    check("outcomes")
+    store.mark_missing(["/m/loras/" + n for n in _names(store, "loras")[:7]])
+    check("missing")
+    first = store.list_records(status="identified")[0]
+    store.save_files([FileUpdate(f"/m/{first['folder']}/{first['name']}", first["folder"],
+                                 first["name"], (1, 1, 1, 1), {"SHA256": sha(777)})])  # fmt: skip
+    check("rehashed to an unknown SHA256")
+    store.save_files([FileUpdate("/m/other/broken.safetensors", "other", "broken.safetensors",
+                                 (1, 2, 3, 4), None, "Truncated header.")])  # fmt: skip
+    check("broken file")
+    store.lister.conn.execute("DELETE FROM lookups WHERE sha256 = ?", (sha(0),))
+    check("lookup deleted")
     store.close()

@@ -358,14 +358,20 @@ class ModelStore:
         return dict(rows.fetchall())
 
     def counts(self, include_missing: bool = False) -> dict[str, int]:
-        """``{status: n}`` for all five statuses (zeros included)."""
-        where = "" if include_missing else " WHERE f.missing = 0"
+        """``{status: n}`` for all five statuses (zeros included), by the same rules as a
+        record's status, from the covering index over ``files.lookup_status`` (schema 4)."""
+        where = "" if include_missing else " WHERE missing = 0"
         rows = self._conn.execute(
-            f"SELECT status, COUNT(*) FROM (SELECT {RECORD_COLUMNS} FROM {RECORD_FROM}{where}) "
-            "GROUP BY status"
+            "SELECT pending, lookup_status, file_error IS NOT NULL, COUNT(*) FROM files"
+            f"{where} GROUP BY 1, 2, 3"
         )
         counts = dict.fromkeys(STATUSES, 0)
-        counts.update(dict(rows.fetchall()))
+        for pending, status, broken, n in rows:
+            if pending == 1:
+                status = "pending"
+            elif status != "identified" and broken:
+                status = "error"
+            counts[status or "not_checked"] += n
         return counts
 
 
