@@ -256,7 +256,9 @@ def undo(conn, *versions):
         for name in [s.split()[5] for s in later if s.startswith(f"CREATE {kind}")]:
             conn.execute(f"DROP {kind} IF EXISTS {name}")
     if 5 in versions:
-        conn.execute("ALTER TABLE files DROP COLUMN lookup_status")
+        for column in ("lookup_status", "lookup_base", "lookup_title", "lookup_model",
+                       "lookup_downloads"):  # fmt: skip
+            conn.execute(f"ALTER TABLE files DROP COLUMN {column}")
 
 
 def test_an_old_store_is_migrated_and_indexed(tmp_path):

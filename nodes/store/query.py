@@ -24,38 +24,69 @@ import base64
 import json
 from dataclasses import dataclass
 
-from .records import RECORD_COLUMNS, RECORD_FROM, STATUS_SQL, like_pattern
+from .records import RECORD_COLUMNS, like_pattern
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
 
-_IDENTIFIED = f"({STATUS_SQL}) = 'identified'"
+# The listing reads ``files`` alone: schema 5 copies each lookup's small columns into its
+# files (f.lookup_*). The status, by the same rules as RECORD_COLUMNS' (records.py):
+F_STATUS = """CASE
+        WHEN f.pending = 1 THEN 'pending'
+        WHEN f.lookup_status = 'identified' THEN 'identified'
+        WHEN f.file_error IS NOT NULL THEN 'error'
+        WHEN f.lookup_status IS NOT NULL THEN f.lookup_status
+        ELSE 'not_checked'
+    END"""
+_IDENTIFIED = f"({F_STATUS}) = 'identified'"
 # filter name -> the SQL expression its value is compared with (exact match)
 FILTERS: dict[str, str] = {
     "category": "f.folder",
-    "status": STATUS_SQL,
+    "status": F_STATUS,
     # CivitAI's base model when identified, else what the file's header says (i13)
-    "base_model": f"CASE WHEN {STATUS_SQL} = 'identified' THEN l.base_model "
-    "ELSE f.detected_base END",
+    "base_model": f"CASE WHEN {_IDENTIFIED} THEN f.lookup_base ELSE f.detected_base END",
     "kind": "f.detected_kind",
     # "1": a newer version for the same base model is known (civitai_info.update), "0": not
-    "update": f"CASE WHEN {_IDENTIFIED} AND json_extract(l.civitai_info, '$.update') "
-    "IS NOT NULL THEN '1' ELSE '0' END",
+    "update": f"CASE WHEN {_IDENTIFIED} AND f.sha256 IN (SELECT sha256 FROM lookups WHERE "
+    "json_extract(civitai_info, '$.update') IS NOT NULL) THEN '1' ELSE '0' END",
 }
 FILTER_VALUES = {"update": ("0", "1")}  # filters with a closed set of values
 FACETS: tuple[str, ...] = ("category", "base_model", "status", "kind")
 
-# sort name -> the key expressions (all non-NULL, so row-value comparisons hold)
+# sort name -> the key expressions (all non-NULL, so row-value comparisons hold); "name"
+# and "downloads" walk their indexes (schema 5), so a first page does not sort 100,000 rows
 SORTS: dict[str, tuple[str, ...]] = {
     "file": ("f.folder", "f.name"),  # folder then relative name: the listing's old order
     # the title the panel shows: "Model — Version" when identified, else the file's name
-    "name": (f"CASE WHEN {_IDENTIFIED} THEN COALESCE(l.title, f.sort_name) ELSE f.sort_name END",),
+    "name": ("COALESCE(f.lookup_title, f.sort_name)",),
     "date": ("f.mtime_ns",),
     "size": ("f.size",),
-    "model": (f"CASE WHEN {_IDENTIFIED} AND l.model_name IS NOT NULL THEN 0 ELSE 1 END",
-              f"CASE WHEN {_IDENTIFIED} THEN COALESCE(lower(l.model_name), '') ELSE '' END"),
-    "downloads": (f"CASE WHEN {_IDENTIFIED} THEN COALESCE(l.downloads, -1) ELSE -1 END",),
-}  # fmt: skip
+    "model": ("f.lookup_model IS NULL", "COALESCE(lower(f.lookup_model), '')"),
+    "downloads": ("COALESCE(f.lookup_downloads, -1)",),
+}
+
+
+# The raw columns GET facets groups by, and each built-in facet's value from them (the same
+# rules as F_STATUS and FILTERS, in Python: evaluating CASEs per row is the slow part).
+FACET_COLUMNS = ("f.folder", "f.pending", "f.lookup_status", "f.file_error IS NOT NULL",
+                 "f.lookup_base", "f.detected_base", "f.detected_kind")  # fmt: skip
+
+
+def _status(r) -> str:
+    _, pending, status, broken = r[:4]
+    if pending == 1:
+        return "pending"
+    if status == "identified":
+        return "identified"
+    return "error" if broken else (status or "not_checked")
+
+
+_FACET_RULES = {
+    "category": lambda r: r[0],
+    "status": _status,
+    "base_model": lambda r: r[4] if _status(r) == "identified" else r[5],
+    "kind": lambda r: r[6],
+}
 
 
 class BadQuery(ValueError):
@@ -126,9 +157,11 @@ class Lister:
         if self.fts and len(word) >= 3:
             phrase = '"' + word.replace('"', '""') + '"'
             return ("(f.rowid IN (SELECT rowid FROM files_fts WHERE files_fts MATCH ?) "
-                    "OR l.rowid IN (SELECT rowid FROM lookups_fts WHERE lookups_fts MATCH ?))",
+                    "OR f.sha256 IN (SELECT sha256 FROM lookups WHERE rowid IN "
+                    "(SELECT rowid FROM lookups_fts WHERE lookups_fts MATCH ?)))",
                     [phrase, phrase])  # fmt: skip
-        return ("(py_lower(f.name) LIKE ? ESCAPE '\\' OR l.search_text LIKE ? ESCAPE '\\')",
+        return ("(py_lower(f.name) LIKE ? ESCAPE '\\' OR f.sha256 IN "
+                "(SELECT sha256 FROM lookups WHERE search_text LIKE ? ESCAPE '\\'))",
                 [like_pattern(word)] * 2)  # fmt: skip
 
     def rows(self, query: Query) -> tuple[list, str | None]:
@@ -142,7 +175,7 @@ class Lister:
             params += values
         order = ", ".join(f"k{i}{' DESC' if desc else ''}" for i in range(len(keys) + 1))
         inner = ", ".join(f"{k} AS k{i}" for i, k in enumerate((*keys, "f.rowid")))
-        sql = f"SELECT {inner} FROM {RECORD_FROM}"
+        sql = f"SELECT {inner} FROM files AS f"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order}"
@@ -168,21 +201,26 @@ class Lister:
 
     def total(self, query: Query) -> int:
         where, params = self.where(query)
-        sql = f"SELECT COUNT(*) FROM {RECORD_FROM}"
+        sql = "SELECT COUNT(*) FROM files AS f"
         if where:
             sql += " WHERE " + " AND ".join(where)
         return self.conn.execute(sql, params).fetchone()[0]
 
     def facets(self, query: Query) -> dict:
-        """``{facet: [[value, count], …]}`` (sorted by value) and ``total`` for ``query``."""
+        """``{facet: [[value, count], …]}`` (sorted by value) and ``total`` for ``query``:
+        one GROUP BY over the raw columns of the ``files_facets`` index (a facet another
+        layer adds to FACETS without a Python rule is grouped by its SQL expression)."""
         base = Query(q=query.q, include_missing=query.include_missing)
         where, params = self.where(base)
-        exprs = [FILTERS[name] for name in FACETS]
-        cols = ", ".join(f"({e})" for e in exprs)
-        sql = f"SELECT {cols}, COUNT(*) FROM {RECORD_FROM}"
+        extra = [n for n in FACETS if n not in _FACET_RULES]
+        cols = ", ".join([*FACET_COLUMNS, *(f"({FILTERS[n]})" for n in extra)])
+        sql = f"SELECT {cols}, COUNT(*) FROM files AS f"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        groups = self.conn.execute(f"{sql} GROUP BY {cols}", params).fetchall()
+        raw = self.conn.execute(f"{sql} GROUP BY {cols}", params).fetchall()
+        width = len(FACET_COLUMNS)
+        groups = [(*(_FACET_RULES[n](r) if n in _FACET_RULES else r[width + extra.index(n)]
+                     for n in FACETS), r[-1]) for r in raw]  # fmt: skip
         active = {k: v for k, v in (query.filters or {}).items() if v and k in FACETS}
         index = {name: i for i, name in enumerate(FACETS)}
 

@@ -20,10 +20,17 @@ _LOOKUP_COLUMNS = (
     "model_name, title, downloads, error, search_text, civitai_info"
 )
 
-_FILE_STATUS = (
-    "UPDATE files SET lookup_status = (SELECT status FROM lookups WHERE sha256 = new.sha256) "
-    "WHERE rowid = new.rowid;"
-)
+# schema 5: lookups' columns copied into files (files column, type, lookups column)
+_COPIED = (("lookup_status", "TEXT"), ("lookup_base", "TEXT"), ("lookup_title", "TEXT"),
+           ("lookup_model", "TEXT"), ("lookup_downloads", "INTEGER"))  # fmt: skip
+_SOURCE = "status, base_model, title, model_name, downloads"
+_COPIED_NAMES = ", ".join(c for c, _ in _COPIED)
+_FROM_LOOKUP = f"SELECT {_SOURCE} FROM lookups AS l"
+_COPY_TO_FILE = (f"UPDATE files SET ({_COPIED_NAMES}) = ({_FROM_LOOKUP} "
+                 "WHERE l.sha256 = new.sha256) WHERE rowid = new.rowid;")  # fmt: skip
+_COPY_NEW = (f"UPDATE files SET ({_COPIED_NAMES}) = "
+             f"({', '.join('new.' + c.strip() for c in _SOURCE.split(','))}) "
+             "WHERE sha256 = new.sha256;")  # fmt: skip
 
 # version → steps that bring the previous version to this one (SQL text or a function)
 MIGRATIONS: dict[int, list[Step]] = {
@@ -120,25 +127,33 @@ MIGRATIONS: dict[int, list[Step]] = {
         "ALTER TABLE files ADD COLUMN detected_base TEXT",
         "CREATE INDEX IF NOT EXISTS files_detected_base ON files(detected_base)",
     ],
-    # 5: each file carries its lookup's status (kept by triggers, for every writer), so
-    # GET status counts 100,000 files from one covering index instead of joining them.
+    # 5: each file carries its lookup's small columns (status, base model, title, model
+    # name, downloads; kept by triggers for every writer), so the listing, its facets and
+    # GET status read one table with indexes and never join 100,000 files to lookups.
     5: [
-        "ALTER TABLE files ADD COLUMN lookup_status TEXT",
-        "UPDATE files SET lookup_status = "
-        "(SELECT status FROM lookups AS l WHERE l.sha256 = files.sha256)",
+        *(f"ALTER TABLE files ADD COLUMN {c} {t}" for c, t in _COPIED),
+        f"UPDATE files SET ({_COPIED_NAMES}) = ({_FROM_LOOKUP} WHERE l.sha256 = files.sha256)",
         "CREATE INDEX IF NOT EXISTS files_status_counts "
         "ON files(missing, pending, lookup_status, file_error IS NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS files_by_title "
+        "ON files(missing, COALESCE(lookup_title, sort_name))",
+        "CREATE INDEX IF NOT EXISTS files_by_downloads "
+        "ON files(missing, COALESCE(lookup_downloads, -1))",
+        "CREATE INDEX IF NOT EXISTS files_by_model "
+        "ON files(missing, lookup_model IS NULL, COALESCE(lower(lookup_model), ''))",
+        # GET facets groups these raw columns (query.py FACET_COLUMNS) from the index alone
+        "CREATE INDEX IF NOT EXISTS files_facets ON files(missing, folder, pending, "
+        "lookup_status, file_error IS NOT NULL, lookup_base, detected_base, detected_kind)",
         *(f"CREATE TRIGGER IF NOT EXISTS {name} {body}" for name, body in (
-            ("files_lookup_status_ai", "AFTER INSERT ON files BEGIN " + _FILE_STATUS + " END"),
-            ("files_lookup_status_au", "AFTER UPDATE OF sha256 ON files "
-             "WHEN old.sha256 IS NOT new.sha256 BEGIN " + _FILE_STATUS + " END"),
-            ("lookups_status_ai", "AFTER INSERT ON lookups BEGIN UPDATE files SET "
-             "lookup_status = new.status WHERE sha256 = new.sha256; END"),
-            ("lookups_status_au", "AFTER UPDATE OF status ON lookups WHEN old.status IS NOT "
-             "new.status BEGIN UPDATE files SET lookup_status = new.status "
-             "WHERE sha256 = new.sha256; END"),
-            ("lookups_status_ad", "AFTER DELETE ON lookups BEGIN UPDATE files SET "
-             "lookup_status = NULL WHERE sha256 = old.sha256; END"),
+            ("files_lookup_copy_ai", f"AFTER INSERT ON files BEGIN {_COPY_TO_FILE} END"),
+            ("files_lookup_copy_au", "AFTER UPDATE OF sha256 ON files "
+             f"WHEN old.sha256 IS NOT new.sha256 BEGIN {_COPY_TO_FILE} END"),
+            ("lookups_copy_ai", f"AFTER INSERT ON lookups BEGIN {_COPY_NEW} END"),
+            ("lookups_copy_au", "AFTER UPDATE OF status, base_model, title, model_name, "
+             f"downloads ON lookups BEGIN {_COPY_NEW} END"),
+            ("lookups_copy_ad", f"AFTER DELETE ON lookups BEGIN UPDATE files SET "
+             f"({_COPIED_NAMES}) = ({', '.join(['NULL'] * len(_COPIED))}) "
+             "WHERE sha256 = old.sha256; END"),
         )),
     ],
 }
