@@ -3,7 +3,7 @@
 // tests/browser/panel_server.py, and prints one JSON report: {checks: {name: {ok, detail}},
 // timings: {...}, screenshots: [...], errors: [...]}. tests/test_panel_browser.py asserts it.
 //
-//   node panel_driver.mjs --url http://127.0.0.1:PORT/ --scenario main|bulk|detected --out DIR
+//   node panel_driver.mjs --url http://127.0.0.1:PORT/ --scenario main|bulk|detected|features --out DIR
 //        [--identify-name "Model name CivitAI knows for mystery_lora"]
 //        [--scan-name "Model name CivitAI knows for fresh_download"]
 // Env: CHROMIUM (default /usr/bin/chromium).
@@ -11,6 +11,7 @@ import { chromium } from "playwright-core";
 import { mainScenario } from "./scenario_main.mjs";
 import { bulkScenario } from "./scenario_bulk.mjs";
 import { detectedScenario } from "./scenario_detected.mjs";
+import { featuresScenario } from "./scenario_features.mjs";
 
 const args = {};
 const argv = process.argv.slice(2);
@@ -55,6 +56,7 @@ try {
   const ctx = { page, check, shot, report, args };
   if (args.scenario === "bulk") await bulkScenario(ctx);
   else if (args.scenario === "detected") await detectedScenario(ctx);
+  else if (args.scenario === "features") await featuresScenario(ctx);
   else await mainScenario(ctx);
 } catch (err) {
   report.errors.push(`driver: ${err.stack || err}`);

@@ -12,7 +12,8 @@ export class ApiError extends Error {
 }
 
 /** createClient(api) → { status(), models(params), facets(params), model(folder, name),
- *  identify(...), scan(...), scanStatus(), cancelScan() } — each resolves to the parsed
+ *  identify(...), scan(...), scanStatus(), cancelScan(), link(...), unlink(...),
+ *  preview(...) } — each resolves to the parsed
  *  JSON body. */
 /** URL query text from an object; empty and null values are left out. */
 function query(params) {
@@ -65,5 +66,10 @@ export function createClient(api) {
     scan: (options) => call("/scan", { method: "POST", body: options }),
     scanStatus: () => call("/scan"),
     cancelScan: () => call("/scan/cancel", { method: "POST", body: {} }),
+    // link a file to a CivitAI version by hand (URL or AIR) → { record, warning }
+    link: (folder, name, url) => call("/link", { method: "POST", body: { folder, name, url } }),
+    unlink: (folder, name) => call("/unlink", { method: "POST", body: { folder, name } }),
+    // save <model>.preview.<ext> beside the model → { result, record }
+    preview: (folder, name) => call("/preview", { method: "POST", body: { folder, name } }),
   };
 }

@@ -9,8 +9,10 @@ import { safeHref, sanitizeHtml } from "./cid_sanitize.js";
 const NSFW_NAMES = { 1: "PG", 2: "PG-13", 4: "R", 8: "X", 16: "XXX", 32: "Blocked" };
 
 /**
- * renderDetails(record, { threshold, onBack, onIdentify, busy, notify }) → element.
- * onIdentify(record, force) is offered for unknown / error / not checked / pending records.
+ * renderDetails(record, { threshold, onBack, onIdentify, busy, notify, client, onRecord })
+ * → element. onIdentify(record, force) is offered for unknown / error / not checked / pending
+ * records; with `client` an unknown record gets a "link to a CivitAI version" field and an
+ * identified one a "save preview" button, and onRecord(record) takes the updated record.
  */
 export function renderDetails(record, ctx) {
   const info = record.civitai_info;
@@ -31,6 +33,8 @@ export function renderDetails(record, ctx) {
     h("div", { class: "cid-muted cid-small", title: record.name }, `${record.folder}/${record.name}`),
   );
   root.append(actionRow(record, status, ctx));
+  if (record.update) root.append(updateNotice(record.update));
+  if (ctx.client && status !== "identified" && status !== "pending") root.append(linkField(record, ctx));
   if (status === "error" && record.error) {
     root.append(h("div", { class: "cid-notice cid-notice-error" }, h("div", {}, record.error)));
   }
@@ -78,8 +82,57 @@ function actionRow(record, status, ctx) {
     );
     row.append(button);
   }
+  if (ctx.client && status === "identified") {
+    const button = h("button", { class: "cid-btn", "data-cid": "save-preview",
+      title: "Save a CivitAI image as <model>.preview.<ext> beside the file (never overwrites)" },
+    "Save preview next to model");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const answer = await ctx.client.preview(record.folder, record.name);
+        ctx.notify({ written: "Preview saved next to the model.", exists: "This model already has a preview.",
+          no_image: "No CivitAI image under the NSFW limit to save." }[answer.result] || answer.result);
+      } catch (err) {
+        ctx.notify(err.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    row.append(button);
+  }
   if (record.checked_at) row.append(h("span", { class: "cid-muted cid-small" }, `checked ${formatDate(record.checked_at)}`));
   return row;
+}
+
+function updateNotice(update) {
+  const href = safeHref(update.url);
+  return h("div", { class: "cid-notice", "data-cid": "update" },
+    h("div", {}, `Update available: ${update.version_name || "a newer version"} for ${update.base_model}`
+      + (update.published_at ? `, published ${formatDate(update.published_at)}` : "")),
+    href && h("a", { href, target: "_blank", rel: "noopener noreferrer" }, "Open on CivitAI ↗"));
+}
+
+/** For a file CivitAI does not know by hash: "this file IS that version" (URL or AIR). */
+function linkField(record, ctx) {
+  const input = h("input", { class: "cid-input", type: "url", "data-cid": "link-url",
+    placeholder: "https://civitai.com/models/…?modelVersionId=… or urn:air:…", "aria-label": "CivitAI URL" });
+  const button = h("button", { class: "cid-btn", "data-cid": "link" }, "Link");
+  const run = async () => {
+    button.disabled = true;
+    try {
+      const answer = await ctx.client.link(record.folder, record.name, input.value.trim());
+      ctx.notify(answer.warning || "Linked to that CivitAI version.");
+      ctx.onRecord(answer.record);
+    } catch (err) {
+      ctx.notify(err.message);
+    } finally {
+      button.disabled = false;
+    }
+  };
+  button.addEventListener("click", run);
+  input.addEventListener("keydown", (e) => e.key === "Enter" && run());
+  return section("Link to a CivitAI version",
+    h("div", { class: "cid-row", "data-cid": "link-field" }, input, button));
 }
 
 function section(title, body) {

@@ -74,6 +74,8 @@ export function createModelList({ onSelect, getThreshold, onNeed = () => {} }) {
         h("div", { class: "cid-item-title cid-ellipsis" }, item.title),
         h("div", { class: "cid-muted cid-small cid-ellipsis", title: line }, line),
       ),
+      rec.update && h("span", { class: "cid-badge cid-update", "data-cid": "update-badge",
+        title: `Update: ${rec.update.version_name || "a newer version"} (${rec.update.base_model})` }, "Update"),
       h("span", { class: `cid-badge cid-s-${item.status}`, title: STATUS_LABELS[item.status] || item.status },
         STATUS_LABELS[item.status] || item.status),
     );

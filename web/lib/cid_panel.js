@@ -27,7 +27,7 @@ export function mountPanel(el, { api }) {
   // The list is one query's pages (cid_pages.js); the menus are the server's facets.
   const state = {
     loading: true, error: null, status: null, selected: null, selectedItem: null,
-    busyKeys: new Set(), filters: { q: "", category: "", baseModel: "", status: "" },
+    busyKeys: new Set(), filters: { q: "", category: "", baseModel: "", status: "", update: false },
     sort: "name", threshold: readThreshold(), tokenDismissed: false,
     facets: null, answeredQ: null, errorCategories: [],
   };
@@ -70,6 +70,7 @@ export function mountPanel(el, { api }) {
   const selCategory = h("select", { class: "cid-select", "data-cid": "filter-category", "aria-label": "Category" });
   const selBase = h("select", { class: "cid-select", "data-cid": "filter-base", "aria-label": "Base model" });
   const selStatus = h("select", { class: "cid-select", "data-cid": "filter-status", "aria-label": "Status" });
+  const onlyUpdates = h("input", { type: "checkbox", "data-cid": "filter-update" });
   const selSort = h("select", { class: "cid-select", "data-cid": "sort", "aria-label": "Sort" },
     SORTS.map(([v, t]) => h("option", { value: v }, t)));
   const selBlur = h("select", { class: "cid-select", "data-cid": "blur", title: "Which preview images are blurred until clicked" },
@@ -78,7 +79,9 @@ export function mountPanel(el, { api }) {
   const count = h("span", { class: "cid-muted cid-small", "data-cid": "count" });
   const toolbar = h("div", { class: "cid-toolbar", "data-cid": "toolbar" },
     search,
-    h("div", { class: "cid-row", style: "margin-top:6px" }, selCategory, selBase, selStatus, selSort, selBlur),
+    h("div", { class: "cid-row", style: "margin-top:6px" }, selCategory, selBase, selStatus, selSort, selBlur,
+      h("label", { class: "cid-small", title: "Only models with a newer version for their base model" },
+        onlyUpdates, " update available")),
     h("div", { style: "margin-top:4px" }, count));
 
   const notices = h("div", { class: "cid-notices", "data-cid": "notices" });
@@ -105,6 +108,10 @@ export function mountPanel(el, { api }) {
       runQuery();
     });
   }
+  onlyUpdates.addEventListener("change", () => {
+    state.filters.update = onlyUpdates.checked;
+    runQuery();
+  });
   selSort.addEventListener("change", () => {
     state.sort = selSort.value;
     runQuery();
@@ -130,7 +137,7 @@ export function mountPanel(el, { api }) {
   }
 
   const filterParams = () => ({ q: state.filters.q.trim(), category: state.filters.category,
-    base_model: state.filters.baseModel, status: state.filters.status });
+    base_model: state.filters.baseModel, status: state.filters.status, update: state.filters.update ? "1" : "" });
   const filtering = () => Object.values(filterParams()).some(Boolean);
   const allCount = () => Object.values((state.status && state.status.counts) || {}).reduce((a, b) => a + b, 0);
 
@@ -209,8 +216,9 @@ export function mountPanel(el, { api }) {
   }
 
   function clearFilters() {
-    state.filters = { q: "", category: "", baseModel: "", status: "" };
+    state.filters = { q: "", category: "", baseModel: "", status: "", update: false };
     search.value = "";
+    onlyUpdates.checked = false;
     runQuery();
   }
 
@@ -290,6 +298,8 @@ export function mountPanel(el, { api }) {
       notify: toast,
       onBack,
       onIdentify: identify,
+      client,
+      onRecord: updateRecord,
     });
     shown.view = view;
     shown.signature = signature;

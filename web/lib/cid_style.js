@@ -69,6 +69,9 @@ const CSS = `
 .cid-s-identified { color: #3fb950; } .cid-s-unknown { color: #d8a03b; }
 .cid-s-error { color: var(--error-text, #e5484d); } .cid-s-not_checked { color: var(--descrip-text, #999); }
 .cid-s-pending { color: #58a6ff; }
+.cid-update { color: #c297ff; margin-right: 4px; }
+.cid-item .cid-update { font-size: 10px; width: auto; height: auto; padding: 1px 6px;
+  border: 1px solid currentColor; background: none; }
 .cid-blur { filter: blur(18px); transform: scale(1.15); }
 .cid-details { flex: 1; min-height: 0; overflow-y: auto; display: flex; flex-direction: column; gap: 8px; }
 .cid-details h3 { margin: 0; font-size: 15px; }
