@@ -11,7 +11,7 @@ from fake_civitai import JPEG_BYTES, PNG_BYTES, WEBP_BYTES
 from models_tree import build_models_tree, open_scanner
 from packload import pack_module
 
-previews = pack_module("nodes.scan.previews")
+previews = pack_module("nodes.scan.beside.previews")
 
 
 def comfyui_model_previews(filepath: str) -> list[str]:

@@ -1,6 +1,6 @@
 """POST link / unlink / preview: the service side of linking a file to a CivitAI version by
-hand (rules: nodes/scan/link.py) and of saving one preview beside a model (the details
-view's button; rules: nodes/scan/previews.py). Runs on the service loop (``service.call``).
+hand (rules: nodes/scan/beside/link.py) and of saving one preview beside a model (the details
+view's button; rules: nodes/scan/beside/previews.py). Runs on the service loop (``service.call``).
 
 Files are addressed by folder and name, like every route: the name is checked and resolved
 inside the folder's directories (names.resolve) before anything opens the file.

@@ -13,10 +13,10 @@ from collections import Counter
 from ...civitai import DEFAULT_WEB_BASE, IDENTIFY_MODES
 from ...hashing import FileIdentity, identity_key
 from ..store import STATUSES, FileUpdate, iso, utc_now
+from .beside import nsfw_limit, write_previews
 from .discover import Entry, Listing, list_models
 from .hash_step import EMPTY_FILE, classify_entries, file_problem, hash_entries, hash_one, in_worker
 from .lookup_step import LookupRunner, ScanCancelled
-from .previews import nsfw_limit, write_previews
 from .progress import ScanProgress
 from .sidecars import has_sidecar, read_sidecar_info
 from .stream import LookupFeed

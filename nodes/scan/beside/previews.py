@@ -21,7 +21,7 @@ import logging
 import os
 import tempfile
 
-from ...civitai import NSFW_LEVEL_NAMES
+from ....civitai import NSFW_LEVEL_NAMES
 
 _log = logging.getLogger(__name__)
 

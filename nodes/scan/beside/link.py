@@ -7,8 +7,8 @@ the model-data refresh skips manual links), and it is gone when the file changes
 SHA256 has no lookup). A later CivitAI match by hash replaces it (better knowledge).
 """
 
-from ...civitai import CivitaiError, parse_civitai_ref
-from .progress import ScanProgress
+from ....civitai import CivitaiError, parse_civitai_ref
+from ..progress import ScanProgress
 
 # sizes within this many bytes count as the same file (CivitAI's sizeKB is rounded)
 SIZE_SLACK = 2048
