@@ -8,8 +8,6 @@ running. Any failure is logged in one line and never stops ComfyUI from starting
 
 import logging
 
-from .civitai.version import __version__ as __version__
-
 WEB_DIRECTORY = "./web"
 
 _log = logging.getLogger(__name__)
@@ -29,6 +27,17 @@ def _attach_to_comfyui() -> None:
         attach()
     except Exception as exc:  # noqa: BLE001 - ComfyUI must start whatever happens here
         _log.error("CivitAI Identify: routes not registered: %s: %s", type(exc).__name__, exc)
+
+
+def __getattr__(name: str):
+    # Resolved on use, not at import: pytest imports this file as a bare module when the
+    # checkout's folder is not a valid Python name (``custom_nodes/civitai-identify``), where
+    # a top-level relative import would fail the whole test run.
+    if name == "__version__":
+        from .civitai.version import __version__
+
+        return __version__
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _attach_to_comfyui()

@@ -55,3 +55,22 @@ def test_sub_packages_are_not_top_level_modules():
         ).startswith(str(PACK_DIR))
     assert str(PACK_DIR) not in [os.path.abspath(p or os.curdir) for p in sys.path]
     assert builtins is not None
+
+
+def test_the_suite_runs_from_a_checkout_with_a_hyphen_in_its_name(tmp_path):
+    # Users clone into custom_nodes/civitai-identify: pytest then imports the root __init__.py
+    # as a bare module (no parent package), so nothing at its top level may import relatively.
+    checkout = tmp_path / "civitai-identify"
+    checkout.mkdir()
+    for name in ("__init__.py", "pyproject.toml"):
+        (checkout / name).write_bytes((PACK_DIR / name).read_bytes())
+    for room in ("civitai", "hashing", "nodes", "tests"):
+        os.symlink(PACK_DIR / room, checkout / room)
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "tests/test_layout.py"],
+        capture_output=True, text=True, cwd=checkout, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    root = {"__name__": "bare"}
+    exec(compile((PACK_DIR / "__init__.py").read_text(encoding="utf-8"), "bare", "exec"), root)
+    assert root["WEB_DIRECTORY"] == "./web"
