@@ -3,7 +3,7 @@
 Inside a ComfyUI tree (the pack at ``<root>/custom_nodes/<pack>``, or ``--comfyui ROOT``)
 the scan is ComfyUI's: its store (``<root>/user/civitai-identify/…``), its model folders as
 ComfyUI registers them (``extra_model_paths.yaml`` and ``--extra-model-paths`` included,
-see nodes/scan/comfy_tree.py), so records get the (folder, name) ComfyUI gives them; a DIR
+see nodes/scan/comfy_tree/), so records get the (folder, name) ComfyUI gives them; a DIR
 inside those folders limits the scan to what is under it, with the same keys.
 
 Outside a tree, DIR is required: its subfolders named like ComfyUI's model folders
