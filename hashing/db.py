@@ -277,6 +277,10 @@ def migrate(
         )
     for version in range(current + 1, latest + 1):
         with transaction(conn):
+            # read again under the write lock: another process opening the same new store
+            # (a CLI scan starting beside ComfyUI) may have run this version meanwhile
+            if (get_schema_version(conn, component) or 0) >= version:
+                continue
             for step in migrations[version]:
                 if callable(step):
                     step(conn)

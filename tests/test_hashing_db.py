@@ -135,6 +135,31 @@ def test_migrate_runs_each_new_version_once_in_order(db, tmp_path):
     conn.close()
 
 
+def test_a_version_another_process_ran_meanwhile_is_not_run_again(db, tmp_path, monkeypatch):
+    # Two processes open a new store at once (a CLI scan starting beside ComfyUI): both read
+    # "version 1"; the first runs version 2; the second must see that under the write lock.
+    path = tmp_path / "x.sqlite"
+    steps = {1: ["CREATE TABLE t (a INTEGER)"], 2: ["ALTER TABLE t ADD COLUMN b TEXT"]}
+    first, second = db.connect_db(path), db.connect_db(path)
+    db.migrate(first, "thing", {1: steps[1]})
+    real = db.get_schema_version
+    reads = []
+
+    def stale_first_read(conn, component):
+        reads.append(component)
+        if len(reads) == 1:  # what the second process read before the first one migrated
+            version = real(conn, component)
+            db.migrate(first, "thing", steps)
+            return version
+        return real(conn, component)
+
+    monkeypatch.setattr(db, "get_schema_version", stale_first_read)
+    assert db.migrate(second, "thing", steps) == 2  # no "duplicate column name: b"
+    assert [r[1] for r in second.execute("PRAGMA table_info(t)")] == ["a", "b"]
+    first.close()
+    second.close()
+
+
 def test_a_failed_migration_leaves_the_previous_version(db, tmp_path):
     conn = db.connect_db(tmp_path / "x.sqlite")
     db.migrate(conn, "thing", {1: ["CREATE TABLE t (a INTEGER)"]})
