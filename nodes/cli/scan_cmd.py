@@ -196,7 +196,8 @@ def _print_plan(out, db_path, tree, listing) -> None:
         for root in roots:
             under = os.path.join(root, "")
             n = sum(1 for e in listing.entries if e.folder == folder and e.path.startswith(under))
-            print(f"  {folder:<18} {n:>6} file{'' if n == 1 else 's'}  {root}", file=out)
+            noun = "file" if n == 1 else "files"
+            print(f"  {folder:<18} {n:>6} {noun:<5}  {root}", file=out)
     if not listing.roots:
         print("  (none)", file=out)
 
