@@ -102,3 +102,12 @@ def test_civitai_slower_than_the_timeout_does_not_hold_the_prompt(env, fake_civi
     assert took < 3.5, took  # well under the answer's 4 s: the prompt went on
     assert out[0]["lora"] == "slow.safetensors" and out[2] == ""
     assert json.loads(out[3])["status"] == "pending"
+
+
+def test_trigger_words_from_the_users_a1111_notes_when_civitai_has_none(env, fake_civitai):
+    path = env.add_model("loras", "noted.safetensors", safetensors(b"n" * 40))
+    notes = {"activation text": "my style, ink", "preferred weight": 0.7, "notes": "mine"}
+    path.with_suffix(".json").write_text(json.dumps(notes))
+    out = _run(model="m", clip="c", lora_name="noted.safetensors",
+               strength_model=1.0, strength_clip=1.0)  # fmt: skip
+    assert out[2] == "my style, ink"  # CivitAI does not know the file

@@ -14,7 +14,8 @@ import json
 import sys
 
 from ...civitai import IDENTIFY_MODES, as_sentence
-from .names import BadName, ModelNotFound, split_choice
+from .names import BadName, ModelNotFound, resolve, split_choice
+from .record_views import with_user_notes
 
 POLL_SECONDS = 0.1
 #: The Scan node's identify combo: its label → the mode (civitai.IDENTIFY_MODES).
@@ -40,7 +41,7 @@ async def identify_outputs(service, choice: str, refresh: bool, progress_bar) ->
                 _move(bar, latest.get("bytes_done"), latest.get("bytes_total"))
         finally:
             work.cancel()  # no-op when done; stops the read within one block otherwise
-        record = work.result()
+        record = await with_notes(service, folder, name, work.result())
     except (BadName, ModelNotFound) as exc:
         return _status_outputs("error", choice, str(exc))
     except Exception as exc:  # noqa: BLE001 - a node result, never a failed workflow
@@ -50,18 +51,34 @@ async def identify_outputs(service, choice: str, refresh: bool, progress_bar) ->
     return record_outputs(record, choice)
 
 
+async def with_notes(service, folder, name, record: dict) -> dict:
+    """``record`` with the user's A1111 notes (record_views.with_user_notes), read off the
+    loop; the record as it is when the file cannot be resolved."""
+    try:
+        path = resolve(service.folder_paths, folder, name)
+    except (BadName, ModelNotFound):
+        return record
+    return await asyncio.to_thread(with_user_notes, record, path)
+
+
 def record_outputs(record: dict, choice: str) -> tuple:
+    """The Identify Model outputs for ``record``. Trigger words are CivitAI's; when CivitAI
+    has none, the activation text of the user's own notes (``trigger_words_source``)."""
     info = record.get("civitai_info")
     status = record.get("status") or "unknown"
+    from_notes = ", ".join(record.get("notes_trigger_words") or [])
     if not info:
-        return _status_outputs(status, choice, record.get("error"), record.get("hashes"))
+        out = _status_outputs(status, choice, record.get("error"), record.get("hashes"))
+        return (*out[:4], from_notes, *out[5:])
     words = ", ".join(w.strip() for w in info.get("trained_words") or [] if w and w.strip())
+    source = "civitai" if words else "your notes" if from_notes else None
+    extra = {"trigger_words_source": source, "user_notes": record.get("user_notes")}
     return (
-        json.dumps({"status": status, **info}, ensure_ascii=False),
+        json.dumps({"status": status, **info, **extra}, ensure_ascii=False),
         info.get("model_name") or "",
         info.get("version_name") or "",
         info.get("base_model") or "",
-        words,
+        words or from_notes,
         info.get("url") or "",
         json.dumps(record["update"], ensure_ascii=False) if record.get("update") else "",
     )
@@ -212,6 +229,8 @@ async def lora_outputs(service, model, clip, lora_name, strength_model, strength
     """(MODEL, CLIP, trigger_words, civitai_info JSON): the LoRA applied by ComfyUI's loader
     with these arguments, and what the pack knows about the file."""
     record = await lora_record(service, lora_name)
+    if record is not None:
+        record = await with_notes(service, "loras", lora_name, record)
     model_out, clip_out = comfy_lora_loader().load_lora(
         model, clip, lora_name, strength_model, strength_clip
     )

@@ -64,3 +64,16 @@ def brief_record(record: dict) -> dict:
     if record.get("detected"):
         brief["detected"] = {**record["detected"], "training": None, "evidence": []}
     return brief
+
+
+def with_user_notes(record: dict, path: str) -> dict:
+    """``record`` plus ``user_notes`` (A1111/Forge's ``<stem>.json`` beside ``path``, see
+    nodes/scan/sidecars.py, or None) and ``notes_trigger_words``: the activation text's words
+    when CivitAI gave no trigger words (shown "from your notes"), else []. Reads one file:
+    for one record (details, nodes), never for lists."""
+    from ..scan import notes_trigger_words, read_user_notes
+
+    notes = read_user_notes(path)
+    info = record.get("civitai_info") or {}
+    words = [] if info.get("trained_words") else notes_trigger_words(notes)
+    return {**record, "user_notes": notes, "notes_trigger_words": words}

@@ -26,7 +26,7 @@ from ...civitai import IDENTIFY_MODES
 from ..store import default_db_path
 from . import names
 from .jobs import JobManager
-from .record_views import brief_record, check_view
+from .record_views import brief_record, check_view, with_user_notes
 from .redact import Redactor
 
 _log = logging.getLogger(__name__)
@@ -250,9 +250,8 @@ class Service:
         await self._built()
         record = await asyncio.to_thread(self._read, lambda store: store.get_record(folder, name))
         if record is None:
-            size = os.stat(path).st_size
-            record = _stub(folder, name, size)
-        return self._public(record)
+            record = _stub(folder, name, os.stat(path).st_size)
+        return self._public(await asyncio.to_thread(with_user_notes, record, path))
 
     # -- identify ----------------------------------------------------------------------
     async def identify(self, folder, name, force=False, progress=None, cancel=None) -> dict:

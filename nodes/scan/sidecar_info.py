@@ -112,18 +112,36 @@ def from_cm_info(cm: dict, hashes: dict, web_base: str) -> dict | None:
     return build_civitai_info(version, model, "sidecar", web_base=web_base)
 
 
+def from_rgthree(data: dict, hashes: dict, web_base: str) -> dict | None:
+    """``<file>.rgthree-info.json`` (rgthree-comfy's model info, py/server/utils_info.py):
+    ``sha256`` (lower-case hex) and ``raw.civitai``, the by-hash answer it fetched (with its
+    own ``_sha256``; an ``{"error": …}`` when CivitAI did not know the file: ignored). Its
+    CivitAI data counts when its hash agrees with the file."""
+    version = _dict(_dict(data.get("raw")).get("civitai"))
+    if not isinstance(version.get("id"), int) or not isinstance(version.get("modelId"), int):
+        return None
+    info = from_civitai_info(version, hashes, web_base)
+    sha = data.get("sha256") or version.get("_sha256")
+    if info is None and isinstance(sha, str) and sha.upper() == str(hashes.get("SHA256")).upper():
+        info = _from_version(version, sha.upper(), web_base)
+    return info
+
+
 @dataclass(frozen=True)
 class SidecarFormat:
-    """A sidecar file name (``<stem><suffix>``, and ``<file name><suffix>`` too when
-    ``full_name``) and the adapter that reads it."""
+    """A sidecar file name (``<stem><suffix>``, and/or ``<file name><suffix>``: ``full_name``
+    adds it, ``stem_name=False`` drops the stem form) and the adapter that reads it."""
 
     suffix: str
     adapt: Adapter
     full_name: bool = False
+    stem_name: bool = True
 
     def names(self, model_name: str) -> list[str]:
         stem = os.path.splitext(model_name)[0]
-        return [stem + self.suffix] + ([model_name + self.suffix] if self.full_name else [])
+        return ([stem + self.suffix] if self.stem_name else []) + (
+            [model_name + self.suffix] if self.full_name else []
+        )
 
 
 #: Tried in this order; the first sidecar that agrees wins.
@@ -131,6 +149,7 @@ SIDECAR_FORMATS = (
     SidecarFormat(".civitai.info", from_civitai_info, full_name=True),
     SidecarFormat(".metadata.json", from_lora_manager),
     SidecarFormat(".cm-info.json", from_cm_info),
+    SidecarFormat(".rgthree-info.json", from_rgthree, full_name=True, stem_name=False),
 )
 SIDECAR_SUFFIXES = tuple(f.suffix for f in SIDECAR_FORMATS)
 #: The one sidecar the pack writes (``--write-sidecars``), in Civitai-Helper's layout.

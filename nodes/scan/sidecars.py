@@ -84,6 +84,40 @@ def _load_json(path: str) -> dict | None:
         return None
 
 
+#: A1111/Forge's extra-networks editor (ui_extra_networks_user_metadata.py) writes the
+#: user's own notes about a model as ``<stem>.json`` with these keys.
+A1111_KEYS = {"activation text": "activation_text", "preferred weight": "preferred_weight",
+              "negative text": "negative_text", "notes": "notes", "description": "description",
+              "sd version": "sd_version"}  # fmt: skip
+
+
+def read_user_notes(path: str) -> dict | None:
+    """The user's own notes about the model at ``path`` from A1111/Forge's ``<stem>.json``:
+    ``{"activation_text", "preferred_weight", "negative_text", "notes", "description",
+    "sd_version", "source": "a1111"}`` (missing keys None), or None when there is no such
+    file or it is not one (another tool's ``.json``). Never raises for a bad file."""
+    stem = os.path.splitext(path)[0]
+    data = _load_json(stem + ".json")
+    if not isinstance(data, dict) or not any(k in data for k in A1111_KEYS):
+        return None
+    notes = {}
+    for key, field in A1111_KEYS.items():
+        value = data.get(key)
+        if field == "preferred_weight":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            notes[field] = value if ok and value else None  # 0: "not set" in A1111
+        else:
+            notes[field] = value.strip() or None if isinstance(value, str) else None
+    return {**notes, "source": "a1111"}
+
+
+def notes_trigger_words(notes: dict | None) -> list[str]:
+    """Trigger words from the user's activation text (comma-separated, as A1111 adds it to
+    the prompt), for when CivitAI has none."""
+    text = (notes or {}).get("activation_text") or ""
+    return [w.strip() for w in text.split(",") if w.strip()]
+
+
 def write_civitai_info(path: str, info: dict, hashes: dict) -> str | None:
     """Write ``<stem>.civitai.info`` for an identified model (Civitai-Helper's layout: a
     version-like JSON) unless a sidecar already exists. Atomic: temp file + rename in the same

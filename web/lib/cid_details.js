@@ -51,6 +51,15 @@ export function renderDetails(record, ctx) {
     if (info.stats) root.append(section("Stats", keyValues(statFacts(info.stats))));
   }
   if (record.detected || record.detect_error) root.append(fromTheFile(record, ctx.notify));
+  if (record.notes_trigger_words && record.notes_trigger_words.length) {
+    root.append(section("Trigger words (from your notes)", chips(record.notes_trigger_words, ctx.notify, "trigger")));
+  }
+  const notes = record.user_notes;
+  if (notes) {
+    root.append(section("Your notes", keyValues([["Activation text", notes.activation_text],
+      ["Preferred weight", notes.preferred_weight], ["Negative text", notes.negative_text],
+      ["Notes", notes.notes], ["Description", notes.description]])));
+  }
   root.append(section("File", keyValues(fileFacts(record, info))));
   root.append(section("Hashes (click to copy)", hashes(record.hashes || {}, ctx.notify)));
   if (info && info.version_description) {
