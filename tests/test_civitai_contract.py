@@ -105,6 +105,12 @@ SIDECAR_SAMPLES = {
         "Stats": {"DownloadCount": 5, "Rating": 4.0},
         "Hashes": {"SHA256": SHA},
     },
+    ".rgthree-info.json": {  # rgthree-comfy's py/server/utils_info.py
+        "file": "pixel.safetensors",
+        "sha256": SHA.lower(),
+        "raw": {"civitai": {**version_json(), "_sha256": SHA.lower()}, "metadata": {}},
+        "trainedWords": [{"word": "pxl", "civitai": True}],
+    },
 }
 
 
