@@ -51,7 +51,9 @@ def _open(args, settings):
 
     root = find_comfy_root(PACK_DIR)
     db_path = args.db or default_db_path(settings, comfy_user_dir(root) if root else None)
-    store = ModelStore(db_path, unknown_retry_days=settings.retry_days)
+    store = ModelStore(
+        db_path, unknown_retry_days=settings.retry_days, model_refresh_days=settings.refresh_days
+    )
     path = os.path.abspath(args.file)
     row = store.known_files().get(path)
     if row is not None and path.endswith(os.sep + row.name.replace("/", os.sep)):

@@ -126,7 +126,11 @@ def run(args: argparse.Namespace) -> int:
     listing = list_models(folders, None, within)
     _print_plan(sys.stderr, db_path, tree, listing)
     try:
-        store = ModelStore(db_path, unknown_retry_days=settings.retry_days)
+        store = ModelStore(
+            db_path,
+            unknown_retry_days=settings.retry_days,
+            model_refresh_days=settings.refresh_days,
+        )
         cache = HashCache(db_path)
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         return _usage(f"cannot open the database {db_path}: {exc}")
