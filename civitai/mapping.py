@@ -32,7 +32,8 @@ def is_hash(norm: str) -> bool:
 @dataclass
 class BulkAnswer:
     """``found``: SHA256 → version; ``archived``: version id → entry with ``files: []``;
-    ``bad``: entries that were not version objects (then a miss is not proof of unknown);
+    ``bad``: entries that were not version objects, or files without a hashes object (then
+    a miss is not proof of unknown);
     ``ambiguous``: hashes several versions share (the lowest version id was kept)."""
 
     found: dict[str, dict] = field(default_factory=dict)
@@ -58,7 +59,10 @@ def map_bulk(batch: list[str], data: Any) -> BulkAnswer:
             answer.archived[entry["id"]] = entry  # archived model: mapped via by-hash/ids
         for file in files:
             hashes = file.get("hashes") if isinstance(file, dict) else None
-            sha = normalize(hashes.get("SHA256")) if isinstance(hashes, dict) else ""
+            if not isinstance(hashes, dict) or not isinstance(hashes.get("SHA256", ""), str):
+                answer.bad += 1  # the hash may have been in there: a miss proves nothing
+                continue
+            sha = normalize(hashes.get("SHA256"))
             if sha in wanted:
                 best = answer.found.get(sha)
                 if best is not None and best["id"] != entry["id"]:
@@ -96,7 +100,8 @@ def matched_kind(version: dict, norm: str) -> str:
 
 
 def _is_id(obj: Any, key: str) -> bool:
-    return isinstance(obj, dict) and isinstance(obj.get(key), int) and obj[key] >= 0
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0  # True is 1
 
 
 # -- manual links: a CivitAI page URL or an AIR → (model id, version id) ------------------
