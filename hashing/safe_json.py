@@ -106,8 +106,9 @@ def _nesting_exceeds(brackets: bytes, max_depth: int) -> bool:
                 brackets = peeled
         if levels > max_depth:
             return True
-        if len(brackets) == before:
-            return True  # nothing left to peel: the brackets do not balance
+        if len(brackets) == before:  # nothing left to peel: the brackets do not balance
+            # (not JSON: json.loads says so) unless what is left opens too deep a run
+            return re.search(rb"[\[{]{%d}" % (max_depth - levels + 1), brackets) is not None
     return False
 
 

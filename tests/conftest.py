@@ -4,12 +4,12 @@ import pytest
 from hypothesis import HealthCheck, settings
 from packload import load_pack
 
-# Fuzzing (tests/test_fuzz.py): a small budget by default, so CI stays quick;
-# `pytest --hypothesis-profile=long tests/test_fuzz.py` for a long local run.
-_FUZZ = {"deadline": None, "database": None, "derandomize": False,
+# Fuzzing (tests/test_fuzz.py): a small, fixed budget by default, so CI stays quick and
+# repeatable; `pytest --hypothesis-profile=long tests/test_fuzz.py` for a long random run.
+_FUZZ = {"deadline": None, "database": None,
          "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                    HealthCheck.data_too_large]}  # fmt: skip
-settings.register_profile("default", max_examples=200, **_FUZZ)
+settings.register_profile("default", max_examples=200, derandomize=True, **_FUZZ)
 settings.register_profile("long", max_examples=20_000, **_FUZZ)
 settings.load_profile("default")
 

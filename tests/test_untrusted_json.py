@@ -53,7 +53,8 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
     assert safe_json.nesting_exceeds(b"[" * 100 + b"]" * 100, 100) is False
     assert safe_json.nesting_exceeds(b"[" * 101 + b"]" * 101, 100) is True
     assert safe_json.nesting_exceeds(b"{[" * 51 + b"]}" * 51, 100) is True  # mixed
-    assert safe_json.nesting_exceeds(b"[[]", 100) is True  # unbalanced: not JSON
+    assert safe_json.nesting_exceeds(b"[[]", 100) is False  # unbalanced: json.loads says so
+    assert safe_json.nesting_exceeds(b"[" * 101, 100) is True  # ...unless it opens too deep
 
 
 def test_a_recursion_error_from_the_parser_itself_is_the_same_error():
