@@ -118,33 +118,27 @@ class Routes:
 
     async def link(self, request):
         """``{"folder", "name", "url"}`` → ``{"record", "warning"}`` (nodes/comfy/links.py)."""
-        from . import links
-
-        body = await _json_body(request)
-        if isinstance(body, web.Response):
-            return body
-        svc = self.service
-        args = (svc, body.get("folder"), body.get("name"), body.get("url"))
-        return await _answer(svc.call(links.link, *args))
+        return await self._file_call(request, "link", "url")
 
     async def unlink(self, request):
-        from . import links
-
-        body = await _json_body(request)
-        if isinstance(body, web.Response):
-            return body
-        svc = self.service
-        return await _answer(svc.call(links.unlink, svc, body.get("folder"), body.get("name")))
+        """``{"folder", "name"}`` → the record without its manual link."""
+        return await self._file_call(request, "unlink")
 
     async def preview(self, request):
         """``{"folder", "name"}`` → ``{"result": "written"|"exists"|"no_image", "record"}``."""
+        return await self._file_call(request, "preview")
+
+    async def _file_call(self, request, action: str, *extra: str):
+        """POST ``{"folder", "name", *extra}`` → ``links.<action>(service, folder, name, …)``
+        on the service loop, its errors as JSON answers."""
         from . import links
 
         body = await _json_body(request)
         if isinstance(body, web.Response):
             return body
         svc = self.service
-        return await _answer(svc.call(links.preview, svc, body.get("folder"), body.get("name")))
+        args = [body.get(key) for key in ("folder", "name", *extra)]
+        return await _answer(svc.call(getattr(links, action), svc, *args))
 
     async def get_scan(self, request):
         return web.json_response(self.service.scan_job())
