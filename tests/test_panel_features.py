@@ -64,6 +64,12 @@ def test_save_preview_button_writes_beside_the_model(features):
     assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_scan_with_save_previews_ticked(features):
+    _assert_checks(features, "scan_saves_previews")
+    written = features["models"] / "checkpoints" / "dreamshaper_8.preview.png"
+    assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_link_field_links_an_unknown_file(features):
     _assert_checks(features, "link_bad_url", "link_by_hand", "link_field_only_when_unknown")
     assert features["errors"] == []

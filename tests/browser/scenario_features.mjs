@@ -6,7 +6,7 @@ import { back, openPanel, openRecord, rowTitles, sel, waitCount } from "./scenar
 const UPDATED = "Detail Tweaker XL — v1.0";
 
 export async function featuresScenario(ctx) {
-  for (const step of [updateStep, previewStep, linkStep]) {
+  for (const step of [updateStep, previewStep, linkStep, scanPreviewsStep]) {
     try {
       await step(ctx);
     } catch (err) {
@@ -73,4 +73,18 @@ async function linkStep({ page, check, args }) {
   check("link_by_hand", /Linked Mystery/.test(title) && /manual/.test(facts), title);
   const linkField = await page.$(sel("link-field"));
   check("link_field_only_when_unknown", linkField === null, "the field is gone once identified");
+}
+
+async function scanPreviewsStep({ page, check, args }) {
+  await openPanel(page, args.url);
+  await page.check(sel("scan-previews"));
+  const [request] = await Promise.all([
+    page.waitForRequest((r) => r.method() === "POST" && /\/civitai-identify\/scan$/.test(r.url())),
+    page.click(sel("scan-start")),
+  ]);
+  const body = JSON.parse(request.postData() || "{}");
+  await page.waitForFunction(() => /Scan finished/.test(document.querySelector('[data-cid="scan-phase"]').textContent),
+    null, { timeout: 20000 }).catch(() => {});
+  const phase = await page.textContent(sel("scan-phase"));
+  check("scan_saves_previews", body.write_previews === true && /preview\(s\) saved/.test(phase), { body, phase });
 }

@@ -20,13 +20,18 @@ export function createScanBar({ onStart, onCancel }) {
     title: "Which files to look up on CivitAI after hashing: those in no ComfyUI model folder (“other”), every file not identified yet, or none" },
     MODES.map(([value, text]) => h("option", { value }, text)));
   const start = h("button", { class: "cid-btn cid-btn-primary", "data-cid": "scan-start" }, "Scan");
+  // unticked: the server's CIVITAI_IDENTIFY_PREVIEWS setting decides
+  const previews = h("input", { type: "checkbox", "data-cid": "scan-previews" });
+  const previewsLabel = h("label", { class: "cid-small",
+    title: "Save a CivitAI image as <model>.preview.<ext> beside identified models that have no preview" },
+  previews, " save previews next to models");
   const cancel = h("button", { class: "cid-btn", "data-cid": "scan-cancel", hidden: true }, "Cancel");
   const fill = h("div");
   const bar = h("div", { class: "cid-progress", hidden: true }, fill);
   const line1 = h("div", { class: "cid-small", "data-cid": "scan-phase" });
   const line2 = h("div", { class: "cid-muted cid-small cid-ellipsis", "data-cid": "scan-current" });
   const element = h("div", { class: "cid-scan", "data-cid": "scan" },
-    h("div", { class: "cid-row" }, mode, start, cancel), bar, line1, line2);
+    h("div", { class: "cid-row" }, mode, start, cancel, previewsLabel), bar, line1, line2);
   let running = false;
 
   const guard = async (fn) => {
@@ -42,7 +47,8 @@ export function createScanBar({ onStart, onCancel }) {
     line1.classList.remove("cid-s-error");
     line1.textContent = "Starting scan…";
     try {
-      await onStart({ folders: "all", identify: mode.value, retry_unknown: false });
+      const options = { folders: "all", identify: mode.value, retry_unknown: false };
+      await onStart(previews.checked ? { ...options, write_previews: true } : options);
     } finally {
       if (!running) start.disabled = false;
     }
@@ -120,6 +126,8 @@ function summaryText(job) {
     .filter(([, n]) => n)
     .map(([k, n]) => `${formatCount(n)} ${STATUS_LABELS[k] || k}`);
   const took = s.duration_seconds >= 1 ? ` in ${formatEta(s.duration_seconds)}` : "";
-  const skipped = s.skipped && s.skipped.length ? ` ${s.skipped.length} file(s) skipped.` : "";
+  const skipped = (s.skipped && s.skipped.length ? ` ${s.skipped.length} file(s) skipped.` : "")
+    + (s.previews ? ` ${formatCount(s.previews)} preview(s) saved.` : "")
+    + (s.updates ? ` ${formatCount(s.updates)} with an update.` : "");
   return `${word}${took}: ${parts.join(", ") || "nothing to do"}.${statuses.length ? ` ${statuses.join(", ")}.` : ""}${skipped}`;
 }
