@@ -194,3 +194,28 @@ async def test_models_route_filters_update_available(api, fake_civitai):
     assert body["total"] == 2
     _, body = await api.get("/civitai-identify/models?update=maybe", expect=400)
     assert body["error"].endswith(".")
+
+
+async def test_old_data_of_a_file_outside_the_looked_up_folders_is_refreshed_too(
+    tmp_path, fake_civitai
+):
+    # A LoRA identified once (Identify node, panel) is refreshed by a default scan, which
+    # looks up only "other" files otherwise: its update notice must not go stale.
+    tree = build_models_tree(tmp_path / "models")
+    tf = tree.files["anime"]  # loras/style/anime.safetensors
+    ids, v2 = _register_versions(fake_civitai, tf)
+    async with open_scanner(tree.root, tmp_path / "db", fake_civitai) as (scanner, store, _):
+        await scanner.identify(tf.folder, tf.name)
+        assert store.get_record(tf.folder, tf.name)["update"]["version_id"] == v2
+        v4 = fake_civitai.add_version(ids.model_id, files=[_file(fake_civitai, "E")], name="v4",
+                                      published_at="2025-01-01T00:00:00.000Z")  # fmt: skip
+        fake_civitai.requests.clear()
+        await scanner.scan()  # default "other": the fresh LoRA is not asked again
+        assert tf.sha256 not in {h.upper() for r in fake_civitai.calls("/by-hash") for h in r.json}
+        store._conn.execute("UPDATE lookups SET checked_at = '2020-01-01T00:00:00Z'")
+        store._conn.commit()
+        fake_civitai.requests.clear()
+        await scanner.scan()
+        record = store.get_record(tf.folder, tf.name)
+    assert tf.sha256 in {h.upper() for r in fake_civitai.calls("/by-hash") for h in r.json}
+    assert record["update"]["version_id"] == v4

@@ -2,9 +2,9 @@
 
 The files whose SHA256 is known at once (unchanged, renamed, in the hash cache) are handed
 in first, then each file as its hashing finishes. A file with a sidecar is read first
-(offline); a file to look up (its folder is looked up, its SHA256 not identified - or
-identified long ago, ``stale_identified`` - and not a known-unknown within its retry date)
-queues its SHA256. A bulk call goes out as soon as
+(offline); a file to look up (its folder is looked up, its SHA256 not identified and not a
+known-unknown within its retry date; or, in any folder, identified long ago:
+``stale_identified``) queues its SHA256. A bulk call goes out as soon as
 ``BULK_LIMIT`` (100) SHA256s are queued, while hashing goes on in its thread; the rest go
 once hashing is over. So the calls are exactly those of looking everything up after
 hashing (full batches of 100, one remainder; the parent models in batches of 100 ids
@@ -102,10 +102,10 @@ class LookupFeed:
                 tracker.update(lookups_total=len(self.wanted))
 
     def _wants(self, f) -> bool:
-        if not self.folder_looked_up(f.folder):
-            return False
         status, retry_after = self.states.get(f.sha256, (None, None))
-        if status == "identified" and f.sha256 not in self.stale:
+        if status == "identified":  # asked once already: refreshed when old, in any folder
+            return self.lookups and f.sha256 in self.stale
+        if not self.folder_looked_up(f.folder):
             return False
         return not (status == "unknown" and not self.retry_unknown
                     and (retry_after or "") > self.now)  # fmt: skip
