@@ -21,8 +21,13 @@ MAX_DEPTH = 100
 #: (each empty list costs ~56 bytes of Python objects for its 2 bytes of text).
 BYTES_PER_CONTAINER = 8
 _SLACK = 64  # a tiny document may be all brackets: ``{"a":[[]]}``
+#: Values (commas, colons and containers outside strings) at most: each costs 30-60 bytes
+#: as Python objects (a 16 MiB list of "a" would be ~230 MB); a real header of 100,000
+#: tensors has about 1,300,000.
+MAX_VALUES = 2_000_000
+#: Below this size the value guard cannot fire (each value needs at least 2 bytes).
+_SMALL = 2 * MAX_VALUES
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -43,10 +48,15 @@ def loads_untrusted(
     if len(data) > max_bytes:
         raise UntrustedJSONError(f"it is {len(data):,} bytes, more than the {max_bytes:,} allowed")
     containers = data.count(b"{") + data.count(b"[")
-    if containers > max_depth:  # else neither guard can fire: skip the pre-scan
-        structure = _structure(data)
+    if containers > max_depth or len(data) > _SMALL:  # else no guard can fire: skip the scan
+        structure = _structure(data, keep=b"[]{},:")
         containers = structure.count(b"{") + structure.count(b"[")  # outside strings
-        if _nesting_exceeds(structure, max_depth):
+        values = containers + structure.count(b",") + structure.count(b":")
+        if values > MAX_VALUES:
+            raise UntrustedJSONError(
+                f"it holds {values:,} values, far more than real data has (a memory bomb?)"
+            )
+        if _nesting_exceeds(structure.translate(None, b",:"), max_depth):
             raise UntrustedJSONError(f"it is nested more than {max_depth} levels deep")
     if containers > len(data) // bytes_per_container + _SLACK:
         raise UntrustedJSONError(
@@ -87,9 +97,17 @@ def nesting_exceeds(data: bytes, max_depth: int) -> bool:
     return _nesting_exceeds(_structure(data), max_depth)
 
 
-def _structure(data: bytes) -> bytes:
-    """Only the brackets of ``data`` that are outside strings (C-speed passes)."""
-    return _STRINGS.sub(b"", data).translate(None, _NOT_BRACKETS)
+def _structure(data: bytes, keep: bytes = b"[]{}") -> bytes:
+    """Only the ``keep`` characters of ``data`` that are outside strings. Built piece by
+    piece (``re.sub`` would hold a list of every piece: hundreds of MB for millions of
+    strings); memory: the result plus one gap between two strings."""
+    drop = bytes(b for b in range(256) if b not in keep)
+    out, last = bytearray(), 0
+    for match in _STRINGS.finditer(data):
+        out += data[last : match.start()].translate(None, drop)
+        last = match.end()
+    out += data[last:].translate(None, drop)
+    return bytes(out)
 
 
 def _nesting_exceeds(brackets: bytes, max_depth: int) -> bool:

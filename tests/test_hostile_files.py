@@ -165,3 +165,27 @@ def test_the_hash_cache_and_the_store_share_the_one_fold(tmp_path):
     big = hashing.FileIdentity(2**64 - 1, 2**63, 10, 5)
     assert big.key == (-1, -(2**63), 10, 5)
     assert hashing.identity_key(big) == big.key
+
+
+async def test_an_unreadable_file_on_a_cache_hit_is_an_error(tmp_path, monkeypatch):
+    import errno
+
+    root = tmp_path / "models"
+    root.mkdir()
+    locked = root / "locked.ckpt"
+    locked.write_bytes(b"weights" * 10)
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):  # root reads everything: refuse as EACCES would
+        if os.fspath(path) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    async with open_scanner(root, tmp_path / "db") as (scanner, store, _):
+        scanner.cache.get_or_hash(locked)  # hashed earlier (`hash`), unreadable since
+        monkeypatch.setattr(os, "open", refuse)
+        summary = await scanner.scan(identify="none")
+        monkeypatch.undo()
+        record = store.list_records()[0]
+    assert summary["files_hashed"] == 0
+    assert record["status"] == "error" and "permission denied" in record["error"]

@@ -212,3 +212,19 @@ async def test_a_body_past_the_cap_is_not_read(fake_civitai, monkeypatch):
     async with fake_client(fake_civitai, interval=0) as client:
         out = await client.lookup([H1])
     assert out[H1].status == "error" and "larger than" in out[H1].error
+
+
+def test_a_header_of_millions_of_tiny_values_is_refused_before_parsing(tmp_path):
+    # 16 MiB of floats or of "a" strings: few containers, but ~4,000,000 Python objects
+    for item, traced in ((b"0.5,", True), (b'"a",', False)):
+        body = b'{"a":[' + item * ((16 * MiB - 64) // len(item)) + b"1]}"
+        path = header_file(tmp_path / "values.safetensors", body)
+        if traced:
+            tracemalloc.start()
+        try:
+            problem = reader.header_problem(path, path.stat().st_size)
+            peak = tracemalloc.get_traced_memory()[1] if traced else 0
+        finally:
+            tracemalloc.stop()
+        assert "values, far more than real data has" in problem
+        assert peak < 64 * MiB  # was ~250 MB of floats before the value guard
