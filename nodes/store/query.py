@@ -24,20 +24,14 @@ import base64
 import json
 from dataclasses import dataclass
 
-from .records import RECORD_COLUMNS, like_pattern
+from .records import RECORD_COLUMNS, like_pattern, status_sql
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
 
 # The listing reads ``files`` alone: schema 5 copies each lookup's small columns into its
-# files (f.lookup_*). The status, by the same rules as RECORD_COLUMNS' (records.py):
-F_STATUS = """CASE
-        WHEN f.pending = 1 THEN 'pending'
-        WHEN f.lookup_status = 'identified' THEN 'identified'
-        WHEN f.file_error IS NOT NULL THEN 'error'
-        WHEN f.lookup_status IS NOT NULL THEN f.lookup_status
-        ELSE 'not_checked'
-    END"""
+# files (f.lookup_*), so the status is RECORD_COLUMNS' rule over that copy.
+F_STATUS = status_sql("f.lookup_status")
 _IDENTIFIED = f"({F_STATUS}) = 'identified'"
 # filter name -> the SQL expression its value is compared with (exact match)
 FILTERS: dict[str, str] = {

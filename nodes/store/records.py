@@ -12,13 +12,19 @@ HASH_KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
 # The SELECT every record query uses; ``status`` is computed here so filters and counts agree.
 # A file problem (unreadable, truncated safetensors) shows as error unless CivitAI still
 # recognised the file's SHA256.
-STATUS_SQL = """CASE
+def status_sql(lookup_status: str) -> str:
+    """The record status as SQL, given the column holding the lookup's status (``l.status``
+    when lookups are joined, ``f.lookup_status``, its copy kept by triggers, when not)."""
+    return f"""CASE
         WHEN f.pending = 1 THEN 'pending'
-        WHEN l.status = 'identified' THEN 'identified'
+        WHEN {lookup_status} = 'identified' THEN 'identified'
         WHEN f.file_error IS NOT NULL THEN 'error'
-        WHEN l.status IS NOT NULL THEN l.status
+        WHEN {lookup_status} IS NOT NULL THEN {lookup_status}
         ELSE 'not_checked'
     END"""
+
+
+STATUS_SQL = status_sql("l.status")
 RECORD_COLUMNS = f"""
     f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, l.checked_at, l.civitai_info,
     {STATUS_SQL} AS status,
