@@ -5,6 +5,7 @@ work: the names below are loaded from their modules on first use.
 """
 
 import importlib
+import sys
 
 _EXPORTS = {
     "HASH_NAMES": "engine",
@@ -41,14 +42,23 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+def lazy_surface(package: str, exports: dict[str, str]):
+    """``(__getattr__, __dir__)`` for ``package``: each name in ``exports`` (name → module of
+    that package) is imported on first use and then kept. Used here and by ``classify``."""
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str):
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f".{module}", package), name)
+        namespace[name] = value
+        return value
+
+    def __dir__():
+        return sorted(set(namespace) | set(exports))
+
+    return __getattr__, __dir__
 
 
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_surface(__name__, _EXPORTS)

@@ -3,7 +3,7 @@ trainer metadata. Pure and offline (no network, no ComfyUI); reads only headers 
 safetensors JSON header, a GGUF tensor table, a zip listing) and never unpickles.
 Contract in docs/internals.md ("detected"). Names load on first use."""
 
-import importlib
+from .. import lazy_surface
 
 _EXPORTS = {
     "classify": "core",
@@ -19,15 +19,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_surface(__name__, _EXPORTS)
