@@ -11,6 +11,7 @@ from packload import pack_module
 
 store_mod = pack_module("nodes.store.model_store")
 query_mod = pack_module("nodes.store.query")
+fts = pack_module("nodes.store.fts")
 ModelStore, FileUpdate = store_mod.ModelStore, store_mod.FileUpdate
 Query, BadQuery, Lister = query_mod.Query, query_mod.BadQuery, query_mod.Lister
 
@@ -270,13 +271,18 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     want = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     conn = store.lister.conn
     undo(conn, 5, 4, 2)
-    for table in ("files_fts", "lookups_fts"):
-        conn.execute(f"DROP TABLE {table}")
-        for suffix in ("ai", "ad", "au"):
-            conn.execute(f"DROP TRIGGER {table}_{suffix}")
-    for table, column in (("files", "sort_name"), ("lookups", "model_name"),
-                          ("lookups", "title"), ("lookups", "downloads"), ("files", "detected"),
-                          ("files", "detected_kind"), ("files", "detected_base")):
+    conn.execute(f"DROP TABLE {fts.TABLE}")
+    for name in fts._TRIGGERS:
+        conn.execute(f"DROP TRIGGER {name}")
+    for table, column in (
+        ("files", "sort_name"),
+        ("lookups", "model_name"),
+        ("lookups", "title"),
+        ("lookups", "downloads"),
+        ("files", "detected"),
+        ("files", "detected_kind"),
+        ("files", "detected_base"),
+    ):
         conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # fmt: skip
     conn.execute("UPDATE schema_version SET version = 1 WHERE component = 'model_store'")
     conn.commit()
@@ -316,6 +322,8 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
     want = store.total(Query(q="anime"))
     conn = store.lister.conn
     undo(conn, 5, 4)  # schema 5 (status counts) and 4 (the header verdicts) again too
+    for name in fts._TRIGGERS:  # a schema-2 store had no trigger on files naming lookups
+        conn.execute(f"DROP TRIGGER {name}")
     for column in ("detected", "detected_kind", "detected_base"):
         conn.execute(f"ALTER TABLE files DROP COLUMN {column}")
     conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'model_store'")
@@ -360,4 +368,55 @@ def test_status_counts_follow_every_write(tmp_path):
     check("broken file")
     store.lister.conn.execute("DELETE FROM lookups WHERE sha256 = ?", (sha(0),))
     check("lookup deleted")
+    store.close()
+
+
+def test_a_word_is_one_fts_match_that_never_reads_lookups(seeded):
+    """q walks ``files`` and one FTS table keyed by its rowids: mapping 90,000 matching
+    lookups back to their files by SHA256 was most of a search's time at 100,000."""
+    where, params = seeded.lister.where(Query(q="anime"))
+    plan = seeded.lister.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM files AS f WHERE " + " AND ".join(where), params
+    ).fetchall()
+    detail = " ".join(r[-1] for r in plan)
+    assert fts.TABLE in detail and "lookups" not in detail, detail
+
+
+def test_the_search_index_follows_duplicates_and_forgotten_links(tmp_path):
+    store = ModelStore(tmp_path / "db.sqlite3")
+    twin = "C" * 64
+    store.save_files(
+        [
+            FileUpdate(f"/m/{f}/a.safetensors", f, "a.safetensors", (1, i, 1, 1), {"SHA256": twin})
+            for i, f in enumerate(("loras", "other"))
+        ]
+    )
+    found = lambda q: keys_of(store.page(Query(q=q, limit=100))[0])  # noqa: E731
+    assert not found("kangaroo")
+    store.save_outcome(twin, "identified", {"model_name": "Kangaroo", "matched_by": "manual"})
+    assert found("kangaroo") == {("loras", "a.safetensors"), ("other", "a.safetensors")}
+    assert store.forget_manual(twin)
+    assert not found("kangaroo") and len(found("a.safe")) == 2
+    store.close()
+
+
+def test_the_two_table_search_index_of_older_stores_is_replaced(tmp_path):
+    """A store written before one table held both columns (files_fts + lookups_fts)."""
+    db = tmp_path / "db.sqlite3"
+    store = ModelStore(db)
+    seed(store, 60)
+    want = store.total(Query(q="anime"))
+    conn = store.lister.conn
+    conn.execute(f"DROP TABLE {fts.TABLE}")
+    for name in fts._TRIGGERS:
+        conn.execute(f"DROP TRIGGER {name}")
+    for table, column in (("files_fts", "name"), ("lookups_fts", "search_text")):
+        conn.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({column}, tokenize='trigram')")
+        conn.execute(f"CREATE TRIGGER {table}_ai AFTER INSERT ON files BEGIN SELECT 1; END")
+    conn.commit()
+    store.close()
+    store = ModelStore(db)
+    names = {r[0] for r in store.lister.conn.execute("SELECT name FROM sqlite_master")}
+    assert not {n for n in names if n.startswith(("files_fts", "lookups_fts"))}
+    assert store.lister.fts and store.total(Query(q="anime")) == want > 0
     store.close()

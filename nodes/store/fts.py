@@ -1,24 +1,55 @@
-"""Trigram FTS5 indexes for the listing's ``q`` (see query.py), kept by triggers.
+"""The trigram FTS5 index for the listing's ``q`` (see query.py), kept by triggers.
 
-``files_fts(name)`` has the rowid of its ``files`` row, ``lookups_fts(search_text)`` the
-rowid of its ``lookups`` row; triggers keep them in step with every writer (the scanner,
-the CLI, another process). A trigram index answers "contains this substring, ignoring
-case" for words of 3+ characters, the same question the LIKE fallback answers.
+One table, ``files_search_fts(name, search)``, one row per ``files`` row under the same
+rowid: the file's name and its lookup's ``search_text`` (model/version names, tags,
+trigger words). So a word is one MATCH that yields file rowids, even when 90,000 records
+match it; the page, its total and the facets then walk ``files`` alone. (Two tables, names
+and lookups, cost ~0.4 s at 100,000 records: every matching lookup was mapped back to its
+files through their SHA256.) Triggers on ``files`` and on ``lookups`` keep it in step with
+every writer (the scanner, the CLI, another process). A trigram index answers "contains
+this substring, ignoring case" for words of 3+ characters, the same question the LIKE
+fallback answers; a phrase never spans the two columns, as a word never spans the name and
+the search text in LIKE.
 
 Not a numbered migration: a SQLite built without FTS5 (or older than 3.34, no trigram
-tokenizer) simply has no such tables and the listing uses LIKE. ``ensure_fts`` is
-idempotent and fills the tables the first time they are made. Both tables are keyed by
-rowid: a ``VACUUM`` may renumber the rowids of ``files``/``lookups``, so whoever vacuums
-the store calls ``rebuild_fts`` after it.
+tokenizer) simply has no such table and the listing uses LIKE. ``ensure_fts`` is
+idempotent, fills the table the first time it is made and drops the older two-table
+index (``files_fts``, ``lookups_fts``) it replaces. Keyed by rowid: a ``VACUUM`` may
+renumber the rowids of ``files``, so whoever vacuums the store calls ``rebuild_fts`` after.
 """
 
 import sqlite3
 
 from ...hashing import transaction
 
-_TABLES = {  # fts table -> (source table, indexed column)
-    "files_fts": ("files", "name"),
-    "lookups_fts": ("lookups", "search_text"),
+TABLE = "files_search_fts"
+_OLD_TABLES = ("files_fts", "lookups_fts")  # before one table held both columns
+_FILL = (f"INSERT INTO {TABLE} (rowid, name, search) SELECT f.rowid, f.name, l.search_text "
+         "FROM files AS f LEFT JOIN lookups AS l ON l.sha256 = f.sha256")  # fmt: skip
+
+
+def _refresh(sha: str) -> str:
+    """Statements that re-index every file whose SHA256 is ``sha`` (an SQL expression)."""
+    return (f"DELETE FROM {TABLE} WHERE rowid IN (SELECT rowid FROM files WHERE sha256 = {sha}); "
+            f"INSERT INTO {TABLE} (rowid, name, search) SELECT rowid, name, "
+            f"(SELECT search_text FROM lookups WHERE sha256 = {sha}) "
+            f"FROM files WHERE sha256 = {sha};")  # fmt: skip
+
+
+_NEW_FILE = (f"INSERT INTO {TABLE} (rowid, name, search) VALUES (new.rowid, new.name, "
+             "(SELECT search_text FROM lookups WHERE sha256 = new.sha256));")  # fmt: skip
+_TRIGGERS = {  # name -> body
+    f"{TABLE}_files_ai": f"AFTER INSERT ON files BEGIN {_NEW_FILE} END",
+    f"{TABLE}_files_ad": f"AFTER DELETE ON files BEGIN DELETE FROM {TABLE} "
+    "WHERE rowid = old.rowid; END",
+    f"{TABLE}_files_au": "AFTER UPDATE OF name, sha256 ON files "
+    "WHEN old.name IS NOT new.name OR old.sha256 IS NOT new.sha256 BEGIN "
+    f"DELETE FROM {TABLE} WHERE rowid = old.rowid; {_NEW_FILE} END",
+    f"{TABLE}_lookups_ai": "AFTER INSERT ON lookups WHEN new.search_text IS NOT NULL "
+    f"BEGIN {_refresh('new.sha256')} END",
+    f"{TABLE}_lookups_au": "AFTER UPDATE OF search_text ON lookups "
+    f"WHEN old.search_text IS NOT new.search_text BEGIN {_refresh('new.sha256')} END",
+    f"{TABLE}_lookups_ad": f"AFTER DELETE ON lookups BEGIN {_refresh('old.sha256')} END",
 }
 
 
@@ -32,64 +63,41 @@ def fts_available(conn: sqlite3.Connection) -> bool:
 
 
 def ensure_fts(conn: sqlite3.Connection) -> bool:
-    """Create the FTS tables and their triggers if missing; False without FTS5."""
-    have = {r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", tuple(_TABLES)
-    )}  # fmt: skip
-    if len(have) == len(_TABLES):
+    """Create the FTS table and its triggers if missing; False without FTS5."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    old = [t for t in _OLD_TABLES if t in tables]
+    if TABLE in tables and not old:
         _ensure_triggers(conn)  # a rebuilt source table (schema 3) dropped its triggers
         return True
-    if not fts_available(conn):
+    if TABLE not in tables and not fts_available(conn):
         return False
     with transaction(conn):
-        for fts, (table, column) in _TABLES.items():
-            if fts in have:
-                for statement in _triggers(fts, table, column):
-                    conn.execute(statement)
-                continue
-            conn.execute(
-                f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, tokenize='trigram', "
-                "detail='full')"
-            )
-            for statement in _triggers(fts, table, column):
-                conn.execute(statement)
-            conn.execute(
-                f"INSERT INTO {fts} (rowid, {column}) SELECT rowid, {column} FROM {table} "
-                f"WHERE {column} IS NOT NULL"
-            )
+        for name in old:  # the two-table index this one replaces (and its triggers)
+            conn.execute(f"DROP TABLE {name}")
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+            "(name LIKE 'files_fts_%' OR name LIKE 'lookups_fts_%')"
+        ).fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        if TABLE not in tables:
+            conn.execute(f"CREATE VIRTUAL TABLE {TABLE} USING fts5(name, search, "
+                         "tokenize='trigram', detail='full')")  # fmt: skip
+            conn.execute(_FILL)
+        for name, body in _TRIGGERS.items():
+            conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
     return True
 
 
 def _ensure_triggers(conn: sqlite3.Connection) -> None:
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    wanted = [(fts, table, column) for fts, (table, column) in _TABLES.items()
-              if not {f"{fts}_ai", f"{fts}_ad", f"{fts}_au"} <= names]  # fmt: skip
-    if wanted:
+    if not set(_TRIGGERS) <= names:
         with transaction(conn):
-            for fts, table, column in wanted:
-                for statement in _triggers(fts, table, column):
-                    conn.execute(statement)
+            for name, body in _TRIGGERS.items():
+                conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:
-    """Refill both tables from their sources (after a VACUUM renumbered rowids)."""
+    """Refill the table from ``files`` and ``lookups`` (after a VACUUM renumbered rowids)."""
     with transaction(conn):
-        for fts, (table, column) in _TABLES.items():
-            conn.execute(f"DELETE FROM {fts}")
-            conn.execute(
-                f"INSERT INTO {fts} (rowid, {column}) SELECT rowid, {column} FROM {table} "
-                f"WHERE {column} IS NOT NULL"
-            )
-
-
-def _triggers(fts: str, table: str, column: str) -> list[str]:
-    new = f"INSERT INTO {fts} (rowid, {column}) SELECT new.rowid, new.{column} " \
-          f"WHERE new.{column} IS NOT NULL"  # fmt: skip
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN {new}; END",
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "
-        f"DELETE FROM {fts} WHERE rowid = old.rowid; END",
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF {column} ON {table} "
-        f"WHEN old.{column} IS NOT new.{column} BEGIN "
-        f"DELETE FROM {fts} WHERE rowid = old.rowid; {new}; END",
-    ]
+        conn.execute(f"DELETE FROM {TABLE}")
+        conn.execute(_FILL)

@@ -24,6 +24,7 @@ import base64
 import json
 from dataclasses import dataclass
 
+from .fts import TABLE as FTS_TABLE
 from .records import RECORD_COLUMNS, like_pattern, status_sql
 
 DEFAULT_LIMIT = 200
@@ -150,10 +151,8 @@ class Lister:
     def _word(self, word: str) -> tuple[str, list]:
         if self.fts and len(word) >= 3:
             phrase = '"' + word.replace('"', '""') + '"'
-            return ("(f.rowid IN (SELECT rowid FROM files_fts WHERE files_fts MATCH ?) "
-                    "OR f.sha256 IN (SELECT sha256 FROM lookups WHERE rowid IN "
-                    "(SELECT rowid FROM lookups_fts WHERE lookups_fts MATCH ?)))",
-                    [phrase, phrase])  # fmt: skip
+            return (f"f.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)",
+                    [phrase])  # fmt: skip
         return ("(py_lower(f.name) LIKE ? ESCAPE '\\' OR f.sha256 IN "
                 "(SELECT sha256 FROM lookups WHERE search_text LIKE ? ESCAPE '\\'))",
                 [like_pattern(word)] * 2)  # fmt: skip
