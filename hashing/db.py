@@ -71,8 +71,7 @@ def connect_db(
     mode = journal_mode.upper()
     if mode not in (*JOURNAL_MODES, "AUTO"):
         raise ValueError(
-            f"journal_mode must be one of {', '.join(JOURNAL_MODES)} or auto, "
-            f"not {journal_mode!r}"
+            f"journal_mode must be one of {', '.join(JOURNAL_MODES)} or auto, not {journal_mode!r}"
         )
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -275,6 +274,21 @@ def migrate(
             f"Identify (schema {current}; this version knows up to {latest}); it was left "
             "untouched. Update the pack, or point CIVITAI_IDENTIFY_DB at another file."
         )
+    if current == latest:
+        return latest
+    # A table rebuild (create new, copy, drop old, rename new: SQLite's way to change a
+    # table) must not trip over triggers on OTHER tables that name it (the search index's
+    # trigger on files reads lookups): legacy renames leave their text alone.
+    legacy = conn.execute("PRAGMA legacy_alter_table").fetchone()[0]
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        _run_versions(conn, component, migrations, current, latest)
+    finally:
+        conn.execute(f"PRAGMA legacy_alter_table = {int(legacy)}")
+    return latest
+
+
+def _run_versions(conn, component, migrations, current: int, latest: int) -> None:
     for version in range(current + 1, latest + 1):
         with transaction(conn):
             # read again under the write lock: another process opening the same new store
@@ -287,7 +301,6 @@ def migrate(
                 else:
                     conn.execute(step)
             set_schema_version(conn, component, version)
-    return latest
 
 
 def _db_file(conn: sqlite3.Connection) -> str:

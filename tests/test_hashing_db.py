@@ -135,6 +135,24 @@ def test_migrate_runs_each_new_version_once_in_order(db, tmp_path):
     conn.close()
 
 
+def test_a_table_rebuild_passes_triggers_of_other_tables_that_name_it(db, tmp_path):
+    """SQLite's table rebuild (create new, copy, drop old, rename new) while a trigger on
+    another table reads the old one (the search index's trigger on files reads lookups)."""
+    conn = db.connect_db(tmp_path / "x.sqlite")
+    steps = {1: ["CREATE TABLE a (x)", "CREATE TABLE b (y)", "CREATE TABLE log (z)",
+                 "CREATE TRIGGER a_ai AFTER INSERT ON a BEGIN "
+                 "INSERT INTO log SELECT count(*) FROM b; END"]}  # fmt: skip
+    db.migrate(conn, "thing", steps)
+    steps[2] = ["CREATE TABLE b2 (y, w)", "INSERT INTO b2 (y) SELECT y FROM b",
+                "DROP TABLE b", "ALTER TABLE b2 RENAME TO b"]  # fmt: skip
+    assert db.migrate(conn, "thing", steps) == 2
+    conn.execute("INSERT INTO b (y) VALUES (1)")
+    conn.execute("INSERT INTO a (x) VALUES (1)")
+    assert conn.execute("SELECT z FROM log").fetchall() == [(1,)]
+    assert conn.execute("PRAGMA legacy_alter_table").fetchone()[0] == 0  # restored
+    conn.close()
+
+
 def test_a_version_another_process_ran_meanwhile_is_not_run_again(db, tmp_path, monkeypatch):
     # Two processes open a new store at once (a CLI scan starting beside ComfyUI): both read
     # "version 1"; the first runs version 2; the second must see that under the write lock.

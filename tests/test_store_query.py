@@ -322,8 +322,6 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
     want = store.total(Query(q="anime"))
     conn = store.lister.conn
     undo(conn, 5, 4)  # schema 5 (status counts) and 4 (the header verdicts) again too
-    for name in fts._TRIGGERS:  # a schema-2 store had no trigger on files naming lookups
-        conn.execute(f"DROP TRIGGER {name}")
     for column in ("detected", "detected_kind", "detected_base"):
         conn.execute(f"ALTER TABLE files DROP COLUMN {column}")
     conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'model_store'")
