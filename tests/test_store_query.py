@@ -233,21 +233,6 @@ def test_fts_and_like_fallback_give_the_same_rows(seeded):
         assert like.total(query) == seeded.lister.total(query), q
 
 
-def test_fts_follows_every_write(tmp_path):
-    store = ModelStore(tmp_path / "db.sqlite3")
-    seed(store, 40)
-    found = lambda q: keys_of(store.page(Query(q=q, limit=1000))[0])  # noqa: E731
-    assert not found("zebra")
-    store.save_files([FileUpdate("/m/loras/zebra.safetensors", "loras", "Zebra.safetensors",
-                                 (1, 999, 1, 1), {"SHA256": sha(999)})])  # fmt: skip
-    assert found("zebra") == {("loras", "Zebra.safetensors")}
-    store.save_outcome(sha(3), "identified", {"model_name": "Quokka Deluxe"})
-    assert len(found("quokka")) == 1
-    store.save_outcome(sha(3), "identified", {"model_name": "Wombat"})
-    assert not found("quokka") and len(found("wombat")) == 1
-    store.close()
-
-
 def undo(conn, *versions):
     """Drop the indexes and triggers those schema versions made, and schema 5's column,
     as if the store were older (the callers drop the other columns)."""
@@ -366,55 +351,4 @@ def test_status_counts_follow_every_write(tmp_path):
     check("broken file")
     store.lister.conn.execute("DELETE FROM lookups WHERE sha256 = ?", (sha(0),))
     check("lookup deleted")
-    store.close()
-
-
-def test_a_word_is_one_fts_match_that_never_reads_lookups(seeded):
-    """q walks ``files`` and one FTS table keyed by its rowids: mapping 90,000 matching
-    lookups back to their files by SHA256 was most of a search's time at 100,000."""
-    where, params = seeded.lister.where(Query(q="anime"))
-    plan = seeded.lister.conn.execute(
-        "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM files AS f WHERE " + " AND ".join(where), params
-    ).fetchall()
-    detail = " ".join(r[-1] for r in plan)
-    assert fts.TABLE in detail and "lookups" not in detail, detail
-
-
-def test_the_search_index_follows_duplicates_and_forgotten_links(tmp_path):
-    store = ModelStore(tmp_path / "db.sqlite3")
-    twin = "C" * 64
-    store.save_files(
-        [
-            FileUpdate(f"/m/{f}/a.safetensors", f, "a.safetensors", (1, i, 1, 1), {"SHA256": twin})
-            for i, f in enumerate(("loras", "other"))
-        ]
-    )
-    found = lambda q: keys_of(store.page(Query(q=q, limit=100))[0])  # noqa: E731
-    assert not found("kangaroo")
-    store.save_outcome(twin, "identified", {"model_name": "Kangaroo", "matched_by": "manual"})
-    assert found("kangaroo") == {("loras", "a.safetensors"), ("other", "a.safetensors")}
-    assert store.forget_manual(twin)
-    assert not found("kangaroo") and len(found("a.safe")) == 2
-    store.close()
-
-
-def test_the_two_table_search_index_of_older_stores_is_replaced(tmp_path):
-    """A store written before one table held both columns (files_fts + lookups_fts)."""
-    db = tmp_path / "db.sqlite3"
-    store = ModelStore(db)
-    seed(store, 60)
-    want = store.total(Query(q="anime"))
-    conn = store.lister.conn
-    conn.execute(f"DROP TABLE {fts.TABLE}")
-    for name in fts._TRIGGERS:
-        conn.execute(f"DROP TRIGGER {name}")
-    for table, column in (("files_fts", "name"), ("lookups_fts", "search_text")):
-        conn.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({column}, tokenize='trigram')")
-        conn.execute(f"CREATE TRIGGER {table}_ai AFTER INSERT ON files BEGIN SELECT 1; END")
-    conn.commit()
-    store.close()
-    store = ModelStore(db)
-    names = {r[0] for r in store.lister.conn.execute("SELECT name FROM sqlite_master")}
-    assert not {n for n in names if n.startswith(("files_fts", "lookups_fts"))}
-    assert store.lister.fts and store.total(Query(q="anime")) == want > 0
     store.close()
