@@ -106,9 +106,7 @@ def _open_checked(path: str, timeout: float, mode: str) -> sqlite3.Connection:
         conn.execute(f"PRAGMA journal_mode = {mode}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        result = conn.execute("PRAGMA quick_check").fetchone()
-        if not result or result[0] != "ok":
-            raise _FailedCheck(f"quick_check: {result[0] if result else 'no answer'}")
+        _check_once(conn, path)
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version "
             "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -117,6 +115,36 @@ def _open_checked(path: str, timeout: float, mode: str) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+# (st_dev, st_ino) of the database files this process has checked: quick_check reads the
+# whole file (~1 s for a 100,000-record store, far more from a cold network volume), and
+# every worker thread of the service opens its own connection.
+_checked: set[tuple[int, int]] = set()
+_checked_lock = threading.Lock()
+
+
+def _check_once(conn: sqlite3.Connection, path: str) -> None:
+    """``PRAGMA quick_check`` on the first connection of this process to this file (a
+    file moved aside and made anew is another file, checked again)."""
+    try:
+        st = os.stat(path)
+        key = (st.st_dev, st.st_ino)
+    except OSError:
+        key = None
+    with _checked_lock:
+        if key is not None and key in _checked:
+            return
+    _quick_check(conn)
+    if key is not None:
+        with _checked_lock:
+            _checked.add(key)
+
+
+def _quick_check(conn: sqlite3.Connection) -> None:
+    result = conn.execute("PRAGMA quick_check").fetchone()
+    if not result or result[0] != "ok":
+        raise _FailedCheck(f"quick_check: {result[0] if result else 'no answer'}")
 
 
 _explained: set[str] = set()

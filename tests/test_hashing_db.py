@@ -3,6 +3,7 @@
 import logging
 import os
 import sqlite3
+import threading
 
 import pytest
 from packload import pack_module
@@ -69,6 +70,28 @@ def test_hash_cache_survives_a_corrupt_database(tmp_path):
     with hashing.HashCache(path) as c:
         assert c.get_or_hash(model).hashes["CRC32"] == "85114A0D"
         assert c.get_or_hash(model).bytes_read == 0
+
+
+def test_quick_check_reads_a_file_once_per_process(db, tmp_path, monkeypatch):
+    """Each worker thread opens its own connection: checking the whole file every time
+    cost ~1 s per connection at 100,000 records."""
+    calls = []
+    real = db._quick_check
+    monkeypatch.setattr(db, "_quick_check", lambda conn: calls.append(1) or real(conn))
+    for _ in range(3):
+        db.connect_db(tmp_path / "a.sqlite").close()
+    assert len(calls) == 1
+    db.connect_db(tmp_path / "b.sqlite").close()
+    assert len(calls) == 2
+    conns = db.ThreadConnections(tmp_path / "b.sqlite")
+
+    threads = [threading.Thread(target=conns.get) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    conns.close()
+    assert len(calls) == 2  # four threads, one file already checked
 
 
 def test_a_locked_database_is_not_moved_aside(db, tmp_path):
