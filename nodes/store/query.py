@@ -28,6 +28,7 @@ from .fts import TABLE as FTS_TABLE
 from .records import RECORD_COLUMNS, like_pattern, status_sql
 
 DEFAULT_LIMIT = 200
+SMALL_MATCH = 2000  # a q word matching at most this many files drives a page (source())
 MAX_LIMIT = 1000
 
 # The listing reads ``files`` alone: schema 5 copies each lookup's small columns into its
@@ -133,12 +134,43 @@ class Lister:
     def __init__(self, conn, fts: bool):
         self.conn, self.fts = conn, fts
 
-    def where(self, query: Query, skip: str | None = None) -> tuple[list[str], list]:
-        """WHERE terms and parameters; ``skip`` leaves one filter out (for its facet)."""
+    def source(self, query: Query, rows: bool = False) -> tuple[str, list, str | None]:
+        """The FROM clause (``files AS f``, possibly driven by the search index), its
+        parameters, and the ``q`` word it already applies (give it to ``where``).
+
+        A word of 3+ characters makes the FTS matches of the rarest such word the outer
+        loop: 1 match is found in under a millisecond instead of probing 100,000 files.
+        With ``rows`` (a page, the facets) only when that word matches at most
+        ``SMALL_MATCH`` files: a word matching most of the library is faster the other way
+        round, walking the sort index and stopping after one page, or grouping the covering
+        facets index, instead of reading 90,000 table rows by rowid."""
+        words = [w for w in (query.q or "").split() if self.fts and len(w) >= 3]
+        if not words:
+            return "files AS f", [], None
+        counted = [(self._matches(w), i, w) for i, w in enumerate(words)]
+        n, _, word = min(counted)
+        if rows and n > SMALL_MATCH:
+            return "files AS f", [], None
+        return (f"(SELECT rowid AS r FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?) AS m "
+                "CROSS JOIN files AS f ON f.rowid = m.r", [_phrase(word)], word)  # fmt: skip
+
+    def _matches(self, word: str) -> int:
+        """How many files ``word`` matches, counted up to SMALL_MATCH + 1."""
+        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?)"
+        return self.conn.execute(sql, (_phrase(word), SMALL_MATCH + 1)).fetchone()[0]
+
+    def where(
+        self, query: Query, skip: str | None = None, driven: str | None = None
+    ) -> tuple[list[str], list]:
+        """WHERE terms and parameters; ``skip`` leaves one filter out (for its facet),
+        ``driven`` one ``q`` word the FROM clause already applies (``source``)."""
         where, params = [], []
         if not query.include_missing:
             where.append("f.missing = 0")
         for word in (query.q or "").split():
+            if word == driven:
+                driven = None  # only once: "ink ink" still needs the second
+                continue
             term, args = self._word(word)
             where.append(term)
             params += args
@@ -150,9 +182,8 @@ class Lister:
 
     def _word(self, word: str) -> tuple[str, list]:
         if self.fts and len(word) >= 3:
-            phrase = '"' + word.replace('"', '""') + '"'
             return (f"f.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)",
-                    [phrase])  # fmt: skip
+                    [_phrase(word)])  # fmt: skip
         return ("(py_lower(f.name) LIKE ? ESCAPE '\\' OR f.sha256 IN "
                 "(SELECT sha256 FROM lookups WHERE search_text LIKE ? ESCAPE '\\'))",
                 [like_pattern(word)] * 2)  # fmt: skip
@@ -160,7 +191,9 @@ class Lister:
     def rows(self, query: Query) -> tuple[list, str | None]:
         """The matching rows (RECORD_COLUMNS) of one page, and the next page's cursor."""
         keys, desc = query.check_sort()
-        where, params = self.where(query)
+        source, params, driven = self.source(query, rows=True)
+        where, more = self.where(query, driven=driven)
+        params += more
         if query.cursor:
             values = _decode_cursor(query.cursor, query.sort, len(keys))
             cols = ", ".join((*keys, "f.rowid"))
@@ -168,7 +201,7 @@ class Lister:
             params += values
         order = ", ".join(f"k{i}{' DESC' if desc else ''}" for i in range(len(keys) + 1))
         inner = ", ".join(f"{k} AS k{i}" for i, k in enumerate((*keys, "f.rowid")))
-        sql = f"SELECT {inner} FROM files AS f"
+        sql = f"SELECT {inner} FROM {source}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order}"
@@ -193,8 +226,10 @@ class Lister:
         return [r[:width] for r in fetched], nxt
 
     def total(self, query: Query) -> int:
-        where, params = self.where(query)
-        sql = "SELECT COUNT(*) FROM files AS f"
+        source, params, driven = self.source(query)
+        where, more = self.where(query, driven=driven)
+        params += more
+        sql = f"SELECT COUNT(*) FROM {source}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         return self.conn.execute(sql, params).fetchone()[0]
@@ -204,10 +239,12 @@ class Lister:
         one GROUP BY over the raw columns of the ``files_facets`` index (a facet another
         layer adds to FACETS without a Python rule is grouped by its SQL expression)."""
         base = Query(q=query.q, include_missing=query.include_missing)
-        where, params = self.where(base)
+        source, params, driven = self.source(base, rows=True)  # big: the covering index
+        where, more = self.where(base, driven=driven)
+        params += more
         extra = [n for n in FACETS if n not in _FACET_RULES]
         cols = ", ".join([*FACET_COLUMNS, *(f"({FILTERS[n]})" for n in extra)])
-        sql = f"SELECT {cols}, COUNT(*) FROM files AS f"
+        sql = f"SELECT {cols}, COUNT(*) FROM {source}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         raw = self.conn.execute(f"{sql} GROUP BY {cols}", params).fetchall()
@@ -230,6 +267,11 @@ class Lister:
             out[name] = sorted(([v, n] for v, n in counts.items()), key=lambda e: str(e[0]))
         out["total"] = sum(row[-1] for row in groups if passes(row))
         return out
+
+
+def _phrase(word: str) -> str:
+    """``word`` as an FTS5 phrase (a quoted string: no query syntax reaches MATCH)."""
+    return '"' + word.replace('"', '""') + '"'
 
 
 def _int(raw, name, default, low, high) -> int:
