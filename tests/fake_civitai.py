@@ -342,6 +342,18 @@ def fake_client(fake: FakeCivitai, *, token=None, interval=3.0, timeout=5.0, clo
     return client
 
 
+KNOWN_SHA = "A" * 64  # the SHA256 the ``known`` fixture's model has
+
+
+async def lookup_once(fake: FakeCivitai, hashes=(KNOWN_SHA,), **kw):
+    """One ``client.lookup(hashes)`` through ``fake_client`` (no spacing unless asked):
+    the outcomes and the client (its ``clock.sleeps`` say how it waited)."""
+    kw.setdefault("interval", 0)
+    async with fake_client(fake, **kw) as client:
+        out = await client.lookup(list(hashes))
+    return out, client
+
+
 def _int(text: str) -> int:
     try:
         return int(text)
@@ -362,3 +374,10 @@ def fake_civitai(_fake_civitai_server):
     _fake_civitai_server.reset()
     yield _fake_civitai_server
     _fake_civitai_server.reset()
+
+
+@pytest.fixture
+def known(fake_civitai):
+    """The fake CivitAI knowing one model, by the file SHA256 ``KNOWN_SHA``."""
+    fake_civitai.add_file_model(KNOWN_SHA, name="Known")
+    return fake_civitai

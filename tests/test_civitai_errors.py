@@ -5,25 +5,13 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
-from fake_civitai import CLOUDFLARE_HTML, OUTAGE_HTML, fake_client
+from fake_civitai import CLOUDFLARE_HTML, KNOWN_SHA, OUTAGE_HTML
+from fake_civitai import lookup_once as lookup
 from packload import pack_module
 
 responses = pack_module("civitai.responses")
 errors = pack_module("civitai.errors")
-H1, H2 = "A" * 64, "B" * 64
-
-
-async def lookup(fake, hashes=(H1,), **kw):
-    kw.setdefault("interval", 0)
-    async with fake_client(fake, **kw) as client:
-        out = await client.lookup(list(hashes))
-    return out, client
-
-
-@pytest.fixture
-def known(fake_civitai):
-    fake_civitai.add_file_model(H1, name="Known")
-    return fake_civitai
+H1, H2 = KNOWN_SHA, "B" * 64
 
 
 async def test_429_without_retry_after_backs_off_5_10_20_then_error(known):

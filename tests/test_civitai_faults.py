@@ -6,24 +6,13 @@ per-file)."""
 import json
 
 import pytest
-from fake_civitai import CLOUDFLARE_HTML, fake_client
+from fake_civitai import CLOUDFLARE_HTML, KNOWN_SHA
+from fake_civitai import lookup_once as lookup
 from models_tree import autov3_of, open_scanner, safetensors_bytes
 from packload import pack_module
 
-H1 = "A" * 64
+H1 = KNOWN_SHA
 CHALLENGE_HEADERS = {"cf-mitigated": "challenge"}
-
-
-async def lookup(fake, hashes=(H1,)):
-    async with fake_client(fake, interval=0) as client:
-        out = await client.lookup(list(hashes))
-    return out, client
-
-
-@pytest.fixture
-def known(fake_civitai):
-    fake_civitai.add_file_model(H1, name="Known")
-    return fake_civitai
 
 
 @pytest.mark.parametrize(
