@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import statistics
 import subprocess
@@ -28,14 +29,43 @@ BROWSER = ROOT / "tests" / "browser"
 sys.path.insert(0, str(ROOT / "tests"))
 from packload import load_browser_module  # noqa: E402 - tests/ is put on the path first
 
+_rng = random.Random(15)
+_LETTERS = "etaoinshrdlcumwfgypbvkjxqz"
+_FREQ = (12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4, 2.2, 2.0,
+         2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07)  # fmt: skip
+# ~2,900 made-up words with English letter frequencies, drawn Zipf-like (exponent 1.2):
+# zlib squeezes a 3 KB description ~2.7x, as it does CivitAI's real HTML descriptions
+# (a repeated sentence would squeeze to nothing and flatter any compression).
+VOCAB = sorted({"".join(_rng.choices(_LETTERS, _FREQ, k=_rng.randint(2, 11))) for _ in range(3000)})
+_ZIPF = [1 / (i + 1) ** 1.2 for i in range(len(VOCAB))]
+_MARKUP = ("</p><p>", "<br>", "<b>", "</b>", "<i>", "</i>", "<strong>", "</strong>", ", ", ". ")
 
-def _rich(info_for):
-    """The seed's infos are small (one image, one-line descriptions); real ones are not."""
+
+def prose(seed, chars: int) -> str:
+    """About ``chars`` characters of HTML-ish text, the same for the same ``seed``."""
+    rng, out, n = random.Random(seed), ["<p>"], 3
+    while n < chars:
+        piece = " ".join(rng.choices(VOCAB, _ZIPF, k=rng.randint(4, 14))) + rng.choice(_MARKUP)
+        out.append(piece)
+        n += len(piece)
+    return "".join(out) + "</p>"
+
+
+def _rich(info_for, files_per_model: float = 1.0):
+    """The seed's infos are small (one image, one-line descriptions); real ones are not:
+    a ~3 KB description (one per CivitAI model), ~0.5 KB version notes, 10 images.
+    ``files_per_model`` > 1: bulk records (model ids from 1000) share CivitAI models, as
+    versions of one model do (each keeps its own version id)."""
 
     def rich(origin, model_id, *args, **kwargs):
         info = info_for(origin, model_id, *args, **kwargs)
-        info["description"] = "<p>" + "A long model description with <b>tips</b>. " * 70 + "</p>"
-        info["version_description"] = "<p>" + "Version notes, settings. " * 20 + "</p>"
+        if model_id >= 1000 and files_per_model > 1:
+            shared = 1000 + int((model_id - 1000) / files_per_model)
+            info["model_id"] = shared
+            info["url"] = f"https://civitai.com/models/{shared}?modelVersionId={model_id * 10}"
+            info["creator"] = {"username": f"creator_{shared}", "image": None}
+        info["description"] = prose(f"model {info['model_id']}", 3000)
+        info["version_description"] = prose(f"version {info['version_id']}", 500)
         first = info["images"][0]
         info["images"] += [
             {**first, "url": f"{origin}/img/extra-{model_id}-{i}.png", "nsfw_level": 1 + i % 2}

@@ -189,8 +189,9 @@ def bulk_identified(count: int) -> int:
     return sum(1 for i in range(count) if _bulk_is_identified(i))
 
 
-def seed_bulk(db_path: Path, count: int, origin: str) -> None:
-    """``count`` synthetic records (files that are not on disk; never scan this store)."""
+def seed_bulk(db_path: Path, count: int, origin: str, hashes_for=None) -> None:
+    """``count`` synthetic records (files that are not on disk; never scan this store).
+    ``hashes_for(i, sha256) -> hashes`` (benchmarks: all six); default only the SHA256."""
     store_mod = pack_module("nodes.store.model_store")
     store = store_mod.ModelStore(db_path)
     bases = ["SD 1.5", "SDXL 1.0", "Pony", "Flux.1 D", "Illustrious"]
@@ -207,7 +208,7 @@ def seed_bulk(db_path: Path, count: int, origin: str) -> None:
                     folder,
                     name,
                     (1, 10_000 + i, 1000 + i * 1024, 1_700_000_000_000_000_000 + i * 10**9),
-                    {"SHA256": sha},
+                    hashes_for(i, sha) if hashes_for else {"SHA256": sha},
                 )
             )
             if _bulk_is_identified(i):
