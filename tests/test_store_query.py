@@ -3,6 +3,7 @@ thousand records on a real SQLite file, checked against a plain-Python reading o
 records: every filter, every sort (both directions), paging by offset and by cursor, the
 cursor while records change, the facets, and FTS5 vs the LIKE fallback."""
 
+import json
 import random
 from collections import Counter
 
@@ -235,8 +236,22 @@ def test_fts_and_like_fallback_give_the_same_rows(seeded):
 
 def undo(conn, *versions):
     """Drop the indexes and triggers those schema versions made, and schema 5's column,
-    as if the store were older (the callers drop the other columns)."""
+    as if the store were older (the callers drop the other columns); 6: each info back in
+    civitai_info as one JSON text, its parts and the model rows gone."""
     migrations = pack_module("nodes.store.schema").MIGRATIONS
+    if 6 in versions:
+        join_info = pack_module("nodes.store.info_parts").join_info
+        rows = conn.execute("SELECT l.rowid, l.brief, l.details, m.data FROM lookups AS l "
+                            "LEFT JOIN civitai_models AS m ON m.model_id = l.model_id "
+                            "WHERE l.brief IS NOT NULL").fetchall()  # fmt: skip
+        for rowid, brief, details, model in rows:
+            info, problem = join_info(brief, details, model)
+            assert problem is None
+            conn.execute("UPDATE lookups SET civitai_info = ? WHERE rowid = ?",
+                         (json.dumps(info), rowid))  # fmt: skip
+        for column in ("details", "brief", "model_id"):
+            conn.execute(f"ALTER TABLE lookups DROP COLUMN {column}")
+        conn.execute("DROP TABLE civitai_models")
     later = [s for v in versions for s in migrations[v] if isinstance(s, str)]
     for kind in ("INDEX", "TRIGGER"):
         for name in [s.split()[5] for s in later if s.startswith(f"CREATE {kind}")]:
@@ -255,7 +270,7 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     seed(store, 60)
     want = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     conn = store.lister.conn
-    undo(conn, 5, 4, 2)
+    undo(conn, 6, 5, 4, 2)
     conn.execute(f"DROP TABLE {fts.TABLE}")
     for name in fts._TRIGGERS:
         conn.execute(f"DROP TRIGGER {name}")
@@ -276,7 +291,8 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     got = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     assert got == want
     columns = [r[1] for r in store.lister.conn.execute("PRAGMA table_info(lookups)")]
-    assert columns[-1] == "civitai_info"  # the big column last: small ones read without it
+    # the big column last (small ones are read without it); civitai_info is NULL since 6
+    assert columns[-1] == "details" and columns[-4:-1] == ["civitai_info", "model_id", "brief"]
     assert store.lister.fts and store.total(Query(q="anime")) > 0
     store.close()
 
@@ -306,7 +322,7 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
     seed(store, 60)
     want = store.total(Query(q="anime"))
     conn = store.lister.conn
-    undo(conn, 5, 4)  # schema 5 (status counts) and 4 (the header verdicts) again too
+    undo(conn, 6, 5, 4)  # schema 6, 5 (status counts) and 4 (the header verdicts) again too
     for column in ("detected", "detected_kind", "detected_base"):
         conn.execute(f"ALTER TABLE files DROP COLUMN {column}")
     conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'model_store'")

@@ -8,10 +8,13 @@ not ``training`` or ``evidence``. The details view fetches the
 full record (``GET models/{folder}/{name}``).
 """
 
-VIEWS = ("full", "brief")
+from ..store import DETAIL_KEYS, brief_info, thumbnail_images
 
-# Details-only keys, nulled in the brief view.
-DETAIL_KEYS = ("description", "version_description", "creator", "file")
+VIEWS = ("full", "brief")
+# DETAIL_KEYS (nulled in the brief view) and the thumbnail rule have one definition, in the
+# store (nodes/store/info_parts.py), which also writes each info's brief part by them.
+__all__ = ["DETAIL_KEYS", "VIEWS", "BadView", "brief_info", "brief_record", "check_view",
+           "thumbnail_images", "with_user_notes"]  # fmt: skip
 
 
 class BadView(ValueError):
@@ -25,34 +28,6 @@ def check_view(view) -> str:
     if view not in VIEWS:
         raise BadView(f"view must be one of {', '.join(VIEWS)} (got {str(view)[:40]!r}).")
     return view
-
-
-def thumbnail_images(images) -> list:
-    """The first image, then each later image with a lower ``nsfw_level`` than all before
-    it. The panel's thumbnail is "the first image under the blur threshold, else the
-    first"; for ANY threshold that image is in this list, so it stays the same as with all
-    images. At most one image per NSFW level (≤ 6), usually one."""
-    kept, lowest = [], None
-    for image in images or []:
-        if not isinstance(image, dict):
-            continue
-        try:  # like the panel's Number(level) || 0
-            level = float(image.get("nsfw_level") or 0)
-        except (TypeError, ValueError):
-            level = 0.0
-        if lowest is None or level < lowest:
-            kept.append(image)
-            lowest = level
-    return kept
-
-
-def brief_info(info: dict | None) -> dict | None:
-    if not info:
-        return info
-    brief = {**info, "images": thumbnail_images(info.get("images"))}
-    for key in DETAIL_KEYS:
-        brief[key] = None
-    return brief
 
 
 def brief_record(record: dict) -> dict:

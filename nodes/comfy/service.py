@@ -237,10 +237,11 @@ class Service:
 
     def _list_models_off_loop(self, query, filters, view="full") -> dict:
         shape = brief_record if view == "brief" else (lambda m: m)
+        full = view != "brief"  # brief: the store reads each info's small brief part only
         if query.limit is None:
-            models = self._read(lambda store: store.list_records(**filters))
+            models = self._read(lambda store: store.list_records(**filters, full=full))
             return {"models": [self._public(shape(m)) for m in models], "total": len(models)}
-        models, nxt = self._read(lambda store: store.page(query))
+        models, nxt = self._read(lambda store: store.page(query, full=full))
         total = self._read(lambda store: store.total(query))
         return {"models": [self._public(shape(m)) for m in models], "total": total, "next": nxt}
 

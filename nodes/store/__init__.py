@@ -3,6 +3,7 @@
 from ..lazy import lazy_surface
 
 __all__ = [
+    "DETAIL_KEYS",
     "STATUSES",
     "BadQuery",
     "Detection",
@@ -10,17 +11,22 @@ __all__ = [
     "ModelStore",
     "Query",
     "SpacingFile",
+    "brief_info",
     "default_db_path",
     "iso",
     "shared_limiter",
     "spacing_path",
+    "thumbnail_images",
     "utc_now",
 ]
 
 __getattr__ = lazy_surface(
     __name__,
     {
+        "DETAIL_KEYS": "info_parts",
         "STATUSES": "model_store",
+        "brief_info": "info_parts",
+        "thumbnail_images": "info_parts",
         "BadQuery": "query",
         "Detection": "detections",
         "Query": "query",

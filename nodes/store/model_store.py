@@ -15,6 +15,7 @@ from functools import cached_property
 from ...hashing import connect_db, identity_key, transaction
 from .detections import detected_identities, save_detections
 from .fts import ensure_fts
+from .info_parts import save_model, split_info
 from .query import Lister, Query
 from .records import RECORD_COLUMNS, RECORD_FROM, iso, lookup_columns, row_to_record, utc_now
 from .schema import migrate
@@ -226,7 +227,7 @@ class ModelStore:
         """SHA256s whose stored info carries an update notice."""
         rows = self._conn.execute(
             "SELECT sha256 FROM lookups WHERE status = 'identified' AND "
-            "json_extract(civitai_info, '$.update') IS NOT NULL"
+            "json_extract(brief, '$.update') IS NOT NULL"
         )
         return {r[0] for r in rows}
 
@@ -255,7 +256,9 @@ class ModelStore:
         if status == "identified" and civitai_info is not None:
             matched_by = matched_by or civitai_info.get("matched_by")
         columns = lookup_columns(civitai_info)
-        info_json = json.dumps(civitai_info) if civitai_info is not None else None
+        brief, details, model_id, model = (
+            split_info(civitai_info) if civitai_info is not None else (None, None, None, None)
+        )
         with transaction(self._conn):
             row = self._conn.execute(
                 "SELECT status FROM lookups WHERE sha256 = ?", (sha256,)
@@ -275,11 +278,12 @@ class ModelStore:
                 )
             else:
                 self._conn.execute(
-                    "INSERT INTO lookups (sha256, status, civitai_info, error, error_kind, "
-                    "checked_at, retry_after, matched_by, attempts, base_model, search_text, "
-                    "model_name, title, downloads) "
-                    "VALUES (?,?,?,?,?,?,?,?,1,?,?,?,?,?) ON CONFLICT(sha256) DO UPDATE SET "
-                    "status=excluded.status, civitai_info=excluded.civitai_info, "
+                    "INSERT INTO lookups (sha256, status, brief, details, model_id, error, "
+                    "error_kind, checked_at, retry_after, matched_by, attempts, base_model, "
+                    "search_text, model_name, title, downloads) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?) ON CONFLICT(sha256) DO UPDATE SET "
+                    "status=excluded.status, brief=excluded.brief, details=excluded.details, "
+                    "model_id=excluded.model_id, civitai_info=NULL, "
                     "error=excluded.error, error_kind=excluded.error_kind, "
                     "checked_at=excluded.checked_at, retry_after=excluded.retry_after, "
                     "matched_by=excluded.matched_by, attempts=lookups.attempts + 1, "
@@ -289,7 +293,9 @@ class ModelStore:
                     (
                         sha256,
                         status,
-                        info_json,
+                        brief,
+                        details,
+                        model_id,
                         error if status == "error" else None,
                         error_kind,
                         iso(now),
@@ -302,6 +308,8 @@ class ModelStore:
                         columns["downloads"],
                     ),
                 )
+                if model is not None:
+                    save_model(self._conn, model_id, model)
             self._conn.execute("UPDATE files SET pending = 0 WHERE sha256 = ?", (sha256,))
 
     # -- records -----------------------------------------------------------------------
@@ -315,21 +323,27 @@ class ModelStore:
         include_missing=False,
         update=None,
         kind=None,
+        full=True,
     ) -> list[dict]:
         """Every matching record sorted by folder then name (query.py: ``q`` is words that
         must all occur in the file name, model/version name, tags or trigger words,
         case-insensitively; the other filters are exact, ``category`` is the folder name,
         ``base_model`` CivitAI's string, else the header's; ``update`` "1": only those with
-        an update notice, "0": only those without; ``kind`` the header's kind)."""
+        an update notice, "0": only those without; ``kind`` the header's kind). ``full``
+        False: each ``civitai_info`` as the brief view shows it (info_parts.py), read
+        without its compressed parts."""
         filters = {"category": category, "status": status, "base_model": base_model,
                    "update": update, "kind": kind}  # fmt: skip
         query = Query(q=q, filters=filters, include_missing=include_missing)
-        return self.page(query, include_path)[0]
+        return self.page(query, include_path, full=full)[0]
 
-    def page(self, query: Query, include_path: bool = False) -> tuple[list[dict], str | None]:
-        """One page of records for ``query`` and the cursor of the next (None: last page)."""
-        rows, nxt = self.lister.rows(query)
-        return [row_to_record(r, include_path) for r in rows], nxt
+    def page(
+        self, query: Query, include_path: bool = False, full: bool = True
+    ) -> tuple[list[dict], str | None]:
+        """One page of records for ``query`` and the cursor of the next (None: last page);
+        ``full=False``: brief infos (see ``list_records``)."""
+        rows, nxt = self.lister.rows(query, full)
+        return [row_to_record(r, include_path, full) for r in rows], nxt
 
     def total(self, query: Query) -> int:
         return self.lister.total(query)

@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 
 from .fts import TABLE as FTS_TABLE
-from .records import RECORD_COLUMNS, like_pattern, status_sql
+from .records import MODEL_JOIN, like_pattern, record_columns, status_sql
 
 DEFAULT_LIMIT = 200
 SMALL_MATCH = 2000  # a q word matching at most this many files drives a page (source())
@@ -42,9 +42,10 @@ FILTERS: dict[str, str] = {
     # CivitAI's base model when identified, else what the file's header says (i13)
     "base_model": f"CASE WHEN {_IDENTIFIED} THEN f.lookup_base ELSE f.detected_base END",
     "kind": "f.detected_kind",
-    # "1": a newer version for the same base model is known (civitai_info.update), "0": not
+    # "1": a newer version for the same base model is known (civitai_info.update, kept in
+    # the brief part: schema 6), "0": not
     "update": f"CASE WHEN {_IDENTIFIED} AND f.sha256 IN (SELECT sha256 FROM lookups WHERE "
-    "json_extract(civitai_info, '$.update') IS NOT NULL) THEN '1' ELSE '0' END",
+    "json_extract(brief, '$.update') IS NOT NULL) THEN '1' ELSE '0' END",
 }
 FILTER_VALUES = {"update": ("0", "1")}  # filters with a closed set of values
 FACETS: tuple[str, ...] = ("category", "base_model", "status", "kind")
@@ -188,8 +189,9 @@ class Lister:
                 "(SELECT sha256 FROM lookups WHERE search_text LIKE ? ESCAPE '\\'))",
                 [like_pattern(word)] * 2)  # fmt: skip
 
-    def rows(self, query: Query) -> tuple[list, str | None]:
-        """The matching rows (RECORD_COLUMNS) of one page, and the next page's cursor."""
+    def rows(self, query: Query, full: bool = True) -> tuple[list, str | None]:
+        """The matching rows (records.record_columns(full)) of one page, and the next page's
+        cursor. ``full=False``: the brief info only (no details, no model rows read)."""
         keys, desc = query.check_sort()
         source, params, driven = self.source(query, rows=True)
         where, more = self.where(query, driven=driven)
@@ -214,10 +216,10 @@ class Lister:
         # Sort narrow rows first, then read the page's (big) columns: the sorter never
         # carries 100,000 civitai_info blobs.
         page = f"({sql}) AS page"
-        full = (f"SELECT {RECORD_COLUMNS}, page.* FROM {page} JOIN files AS f "
-                f"ON f.rowid = page.k{len(keys)} LEFT JOIN lookups AS l ON l.sha256 = f.sha256 "
-                f"ORDER BY {order}")  # fmt: skip
-        fetched = self.conn.execute(full, params).fetchall()
+        sql = (f"SELECT {record_columns(full)}, page.* FROM {page} JOIN files AS f "
+               f"ON f.rowid = page.k{len(keys)} LEFT JOIN lookups AS l ON l.sha256 = f.sha256 "
+               f"{MODEL_JOIN if full else ''} ORDER BY {order}")  # fmt: skip
+        fetched = self.conn.execute(sql, params).fetchall()
         width = len(fetched[0]) - len(keys) - 1 if fetched else 0
         nxt = None
         if query.limit is not None and len(fetched) > query.limit:

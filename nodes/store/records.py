@@ -6,8 +6,10 @@ import time
 from datetime import datetime, timezone
 
 from .detections import detection_fields
+from .info_parts import join_info
 
 HASH_KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
+
 
 # The SELECT every record query uses; ``status`` is computed here so filters and counts agree.
 # A file problem (unreadable, truncated safetensors) shows as error unless CivitAI still
@@ -25,13 +27,23 @@ def status_sql(lookup_status: str) -> str:
 
 
 STATUS_SQL = status_sql("l.status")
-RECORD_COLUMNS = f"""
-    f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, l.checked_at, l.civitai_info,
+
+
+def record_columns(full: bool = True) -> str:
+    """The record's columns; ``full=False`` (the brief view) reads the small ``brief`` info
+    only, never the compressed details nor the model row (info_parts.py)."""
+    parts = "l.details, m.data" if full else "NULL, NULL"
+    return f"""
+    f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, l.checked_at, l.brief, {parts},
     {STATUS_SQL} AS status,
     COALESCE(f.file_error, CASE WHEN l.status = 'error' THEN l.error END) AS error,
     f.detected
 """
-RECORD_FROM = "files AS f LEFT JOIN lookups AS l ON l.sha256 = f.sha256"
+
+
+RECORD_COLUMNS, BRIEF_COLUMNS = record_columns(), record_columns(full=False)
+MODEL_JOIN = "LEFT JOIN civitai_models AS m ON m.model_id = l.model_id"
+RECORD_FROM = f"files AS f LEFT JOIN lookups AS l ON l.sha256 = f.sha256 {MODEL_JOIN}"
 
 
 def utc_now() -> float:
@@ -76,9 +88,14 @@ def lookup_columns(info: dict | None) -> dict:
     }
 
 
-def row_to_record(row, include_path: bool = False) -> dict:
-    (path, folder, name, size, mtime_ns, hashes, checked_at, info, status, error, detected) = row
-    civitai_info = json.loads(info) if info and status == "identified" else None
+def row_to_record(row, include_path: bool = False, full: bool = True) -> dict:
+    """A record from RECORD_COLUMNS (``full=False``: BRIEF_COLUMNS, the brief info). A
+    damaged stored part never fails the listing: the record says so in ``warnings``."""
+    (path, folder, name, size, mtime_ns, hashes, checked_at, brief, details, model, status,
+     error, detected) = row  # fmt: skip
+    civitai_info, problem = None, None
+    if status == "identified":
+        civitai_info, problem = join_info(brief, details, model, full=full)
     record = {
         "folder": folder,
         "name": name,
@@ -92,6 +109,8 @@ def row_to_record(row, include_path: bool = False) -> dict:
         "civitai_info": civitai_info,
         **detection_fields(detected, folder, civitai_info),
     }
+    if problem:
+        record["warnings"] = [*record["warnings"], problem]
     # a newer version for the same base model (civitai/info.py find_update), or None
     record["update"] = (record["civitai_info"] or {}).get("update")
     if include_path:

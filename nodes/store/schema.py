@@ -8,10 +8,12 @@ written by a newer pack is refused (``SchemaTooNewError``) and left untouched.
 See docs/internals.md ("The store").
 """
 
+import json
 import sqlite3
 
 from ...hashing import SchemaTooNewError, Step
 from ...hashing import migrate as run_migrations
+from .info_parts import save_model, split_info
 
 COMPONENT = "model_store"
 
@@ -144,20 +146,76 @@ MIGRATIONS: dict[int, list[Step]] = {
         # GET facets groups these raw columns (query.py FACET_COLUMNS) from the index alone
         "CREATE INDEX IF NOT EXISTS files_facets ON files(missing, folder, pending, "
         "lookup_status, file_error IS NOT NULL, lookup_base, detected_base, detected_kind)",
-        *(f"CREATE TRIGGER IF NOT EXISTS {name} {body}" for name, body in (
-            ("files_lookup_copy_ai", f"AFTER INSERT ON files BEGIN {_COPY_TO_FILE} END"),
-            ("files_lookup_copy_au", "AFTER UPDATE OF sha256 ON files "
-             f"WHEN old.sha256 IS NOT new.sha256 BEGIN {_COPY_TO_FILE} END"),
-            ("lookups_copy_ai", f"AFTER INSERT ON lookups BEGIN {_COPY_NEW} END"),
-            ("lookups_copy_au", "AFTER UPDATE OF status, base_model, title, model_name, "
-             f"downloads ON lookups BEGIN {_COPY_NEW} END"),
-            ("lookups_copy_ad", f"AFTER DELETE ON lookups BEGIN UPDATE files SET "
-             f"({_COPIED_NAMES}) = ({', '.join(['NULL'] * len(_COPIED))}) "
-             "WHERE sha256 = old.sha256; END"),
-        )),
+        *(
+            f"CREATE TRIGGER IF NOT EXISTS {name} {body}"
+            for name, body in (
+                ("files_lookup_copy_ai", f"AFTER INSERT ON files BEGIN {_COPY_TO_FILE} END"),
+                (
+                    "files_lookup_copy_au",
+                    "AFTER UPDATE OF sha256 ON files "
+                    f"WHEN old.sha256 IS NOT new.sha256 BEGIN {_COPY_TO_FILE} END",
+                ),
+                ("lookups_copy_ai", f"AFTER INSERT ON lookups BEGIN {_COPY_NEW} END"),
+                (
+                    "lookups_copy_au",
+                    "AFTER UPDATE OF status, base_model, title, model_name, "
+                    f"downloads ON lookups BEGIN {_COPY_NEW} END",
+                ),
+                (
+                    "lookups_copy_ad",
+                    f"AFTER DELETE ON lookups BEGIN UPDATE files SET "
+                    f"({_COPIED_NAMES}) = ({', '.join(['NULL'] * len(_COPIED))}) "
+                    "WHERE sha256 = old.sha256; END",
+                ),
+            )
+        ),
+    ],
+    # 6: the store's size budget (issue #15: 100,000 records in <= 300 MB) and a brief
+    # listing that reads only what it shows: each info in three parts (info_parts.py), the
+    # brief JSON, the compressed details, and the model-level part once per CivitAI model;
+    # civitai_info is then NULL (a text that is not JSON is kept there, its brief JSON null:
+    # the record says its details are damaged).
+    6: [
+        "ALTER TABLE lookups ADD COLUMN model_id INTEGER",
+        "ALTER TABLE lookups ADD COLUMN brief TEXT",
+        "ALTER TABLE lookups ADD COLUMN details BLOB",
+        "CREATE TABLE IF NOT EXISTS civitai_models (model_id INTEGER PRIMARY KEY, "
+        "data BLOB NOT NULL)",
+        lambda conn: split_stored_infos(conn),
     ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def split_stored_infos(conn: sqlite3.Connection, chunk: int = 500) -> None:
+    """Schema 6's data step: every stored civitai_info into its parts, oldest answer first
+    (so a model's part is its newest answer's), a chunk of rows in memory at a time."""
+    rowids = [r[0] for r in conn.execute(
+        "SELECT rowid FROM lookups WHERE civitai_info IS NOT NULL ORDER BY checked_at, rowid"
+    )]  # fmt: skip
+    for start in range(0, len(rowids), chunk):
+        ids = rowids[start : start + chunk]
+        rows = dict(conn.execute(
+            f"SELECT rowid, civitai_info FROM lookups WHERE rowid IN ({','.join('?' * len(ids))})",
+            ids,
+        ).fetchall())  # fmt: skip
+        for rowid in ids:
+            try:
+                info = json.loads(rows[rowid])
+            except (TypeError, ValueError, RecursionError):
+                info = None
+            if not isinstance(info, dict):  # unreadable before too: kept, reported
+                conn.execute("UPDATE lookups SET brief = 'null' WHERE rowid = ?", (rowid,))
+                continue
+            brief, details, model_id, model = split_info(info)
+            conn.execute(
+                "UPDATE lookups SET brief = ?, details = ?, model_id = ?, civitai_info = NULL "
+                "WHERE rowid = ?",
+                (brief, details, model_id, rowid),
+            )
+            if model is not None:
+                save_model(conn, model_id, model)
+
 
 # The store's name for the shared error (kept so callers can say what they catch).
 StoreSchemaError = SchemaTooNewError

@@ -1,0 +1,145 @@
+"""A civitai_info in three parts (schema 6), so 100,000 records fit the store's budget and
+the brief listing reads only what it shows.
+
+- ``brief`` (``lookups.brief``, plain JSON): the info as ``GET models?view=brief`` shows it,
+  every key kept: the details-only keys (``DETAIL_KEYS``) null, ``images`` only the
+  thumbnail candidates (``thumbnail_images``). The one definition of both: the store writes
+  it, ``nodes/comfy/record_views.py`` trims a record with the same rule.
+- ``details`` (``lookups.details``, zlib-compressed JSON): the version's details-only
+  values, and ``images`` when the brief kept fewer than all.
+- the model part (``civitai_models.data`` keyed by CivitAI's model id, compressed): the
+  ``MODEL_KEYS`` every version of one model shares (the description is most of an info's
+  bytes), written once per model: the last answer wins, but a None never erases a stored
+  value. An info without a model id (a sidecar, a manual one) keeps them in its details.
+
+``join_info(brief, details, model)`` gives back the info that was saved (with the model's
+latest description). A part that cannot be read gives the brief data and a sentence.
+"""
+
+import json
+import zlib
+
+# Details-only keys: null in the brief view (the details view fetches the full record).
+DETAIL_KEYS = ("description", "version_description", "creator", "file")
+# Of those, what belongs to the CivitAI model rather than to one of its versions.
+MODEL_KEYS = ("description", "creator")
+
+_ABSENT = "absent keys"  # in details: keys the saved info did not have
+UNREADABLE = (
+    "The stored CivitAI details of this file cannot be read (the store's copy is damaged); "
+    "identify it again to fetch them."
+)
+
+
+def thumbnail_images(images) -> list:
+    """The first image, then each later image with a lower ``nsfw_level`` than all before
+    it. The panel's thumbnail is "the first image under the blur threshold, else the
+    first"; for ANY threshold that image is in this list, so it stays the same as with all
+    images. At most one image per NSFW level (≤ 6), usually one."""
+    kept, lowest = [], None
+    for image in images or []:
+        if not isinstance(image, dict):
+            continue
+        try:  # like the panel's Number(level) || 0
+            level = float(image.get("nsfw_level") or 0)
+        except (TypeError, ValueError):
+            level = 0.0
+        if lowest is None or level < lowest:
+            kept.append(image)
+            lowest = level
+    return kept
+
+
+def brief_info(info: dict | None) -> dict | None:
+    """``info`` as the brief view shows it (idempotent: a brief info stays the same)."""
+    if not info:
+        return info
+    brief = {**info, "images": thumbnail_images(info.get("images"))}
+    for key in DETAIL_KEYS:
+        brief[key] = None
+    return brief
+
+
+def model_id_of(info: dict) -> int | None:
+    value = info.get("model_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def split_info(info: dict) -> tuple[str, bytes, int | None, dict | None]:
+    """→ (brief JSON, details blob, model id, model part or None without a model id)."""
+    brief = brief_info(info)
+    model_id = model_id_of(info)
+    inline = DETAIL_KEYS if model_id is None else tuple(k for k in DETAIL_KEYS
+                                                        if k not in MODEL_KEYS)  # fmt: skip
+    details = {key: info.get(key) for key in inline}
+    if info.get("images") != brief["images"]:
+        details["images"] = info.get("images")
+    absent = [key for key in ("images", *DETAIL_KEYS) if key not in info]
+    if absent:  # a partial info (tests, old sidecars) comes back without the keys it lacked
+        details[_ABSENT] = absent
+    model = None if model_id is None else {key: info.get(key) for key in MODEL_KEYS}
+    return json.dumps(brief), pack(details), model_id, model
+
+
+def merge_model(old: dict | None, new: dict) -> dict:
+    """The model part to store: ``new`` wins, except where it is None."""
+    old = old or {}
+    return {key: new.get(key) if new.get(key) is not None else old.get(key) for key in MODEL_KEYS}
+
+
+def pack(value: dict) -> bytes:
+    return zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 6)
+
+
+def unpack(blob) -> dict:
+    """A stored part; ValueError when it is damaged (not zlib, not JSON, not an object)."""
+    try:
+        value = json.loads(zlib.decompress(blob))
+    except (zlib.error, TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"damaged part: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError("damaged part: not a JSON object")
+    return value
+
+
+def join_info(brief: str | None, details, model, *, full: bool = True):
+    """→ (the info, or None; a sentence when a part could not be read, else None).
+    ``full=False``: the brief info alone (nothing decompressed)."""
+    if brief is None:
+        return None, None
+    try:
+        info = json.loads(brief)
+    except (TypeError, ValueError, RecursionError):
+        info = None
+    if not isinstance(info, dict):
+        return None, UNREADABLE
+    if not full:
+        return info, None
+    try:
+        parts = unpack(details) if details is not None else {}
+        if model_id_of(info) is not None:
+            shared = unpack(model) if model is not None else {}
+            parts.update({key: shared.get(key) for key in MODEL_KEYS})
+    except ValueError:
+        return info, UNREADABLE
+    absent = parts.pop(_ABSENT, None) or ()
+    info.update(parts)  # the keys are all in the brief already: their order stays
+    for key in absent:
+        info.pop(key, None)
+    return info, None
+
+
+def save_model(conn, model_id: int, model: dict) -> None:
+    """Store a model part (inside the caller's transaction): ``model`` wins over the stored
+    part except where it is None; a damaged stored part is replaced."""
+    row = conn.execute("SELECT data FROM civitai_models WHERE model_id = ?", (model_id,))
+    old = row.fetchone()
+    try:
+        stored = unpack(old[0]) if old else None
+    except ValueError:
+        stored = None
+    conn.execute(
+        "INSERT INTO civitai_models (model_id, data) VALUES (?, ?) "
+        "ON CONFLICT(model_id) DO UPDATE SET data = excluded.data",
+        (model_id, pack(merge_model(stored, model))),
+    )
