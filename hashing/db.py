@@ -25,6 +25,11 @@ _log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
 JOURNAL_MODES = ("WAL", "DELETE", "TRUNCATE", "PERSIST")
+# Pages of a new database (SQLite's default is 4 KiB). The store's lookup rows are ~1.3 KB:
+# two fit a 4 KiB page with a third of it unused, five fit 8 KiB (issue #15: 100,000
+# records <= 300 MB). An existing file keeps its page size (it changes only on VACUUM
+# outside WAL mode).
+PAGE_SIZE = 8192
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
 _SQLITE_PROTOCOL = 15
@@ -103,6 +108,7 @@ def _open_checked(path: str, timeout: float, mode: str) -> sqlite3.Connection:
     try:
         # busy_timeout first, so switching the journal mode waits for another opener.
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # before WAL writes a new file's header
         conn.execute(f"PRAGMA journal_mode = {mode}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")

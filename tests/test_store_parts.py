@@ -13,6 +13,7 @@ store_mod = pack_module("nodes.store.model_store")
 parts = pack_module("nodes.store.info_parts")
 schema = pack_module("nodes.store.schema")
 hashing = pack_module("hashing")
+hashing_db = pack_module("hashing.db")
 views = pack_module("nodes.comfy.record_views")
 Query = pack_module("nodes.store.query").Query
 ModelStore, FileUpdate = store_mod.ModelStore, store_mod.FileUpdate
@@ -259,3 +260,8 @@ def test_a_schema_5_store_is_migrated_to_the_same_records(tmp_path):
         assert store._conn.execute("SELECT COUNT(*) FROM civitai_models").fetchone()[0] == 2
     finally:
         store.close()
+
+
+def test_a_new_store_has_8_kib_pages(store):
+    """Lookup rows of ~1.3 KB waste a third of a 4 KiB page (two fit); 8 KiB holds five."""
+    assert store._conn.execute("PRAGMA page_size").fetchone()[0] == hashing_db.PAGE_SIZE == 8192

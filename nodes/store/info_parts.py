@@ -78,7 +78,7 @@ def split_info(info: dict) -> tuple[str, bytes, int | None, dict | None]:
     if absent:  # a partial info (tests, old sidecars) comes back without the keys it lacked
         details[_ABSENT] = absent
     model = None if model_id is None else {key: info.get(key) for key in MODEL_KEYS}
-    return json.dumps(brief), pack(details), model_id, model
+    return json.dumps(brief, separators=(",", ":")), pack(details), model_id, model
 
 
 def merge_model(old: dict | None, new: dict) -> dict:
