@@ -1,6 +1,6 @@
 """A 100,000-file library: the figures issue #15 budgets, measured in one run.
 
-    python3 benchmarks/library_bench.py [--records 100000] [--runs 3] [--no-browser]
+    python3 benchmarks/library_bench.py [--records 100000] [--runs 3] [--no-browser] [--store DIR]
 
 Seeds a real SQLite store through the store (ModelStore.save_files / save_outcome; no
 files are hashed) with ``--records`` records, 90 % identified with honest CivitAI-sized
@@ -17,6 +17,9 @@ with its budget:
 - in headless Chromium (the "bulk" panel scenario): panel open → first rows, a search →
   list updated (the 150 ms typing debounce subtracted).
 
+Seeding takes minutes: ``--store DIR`` seeds DIR once (kept) and later runs with the same
+``--records`` work on a fresh copy of it (the scan below writes to the store it serves).
+
 Needs node, Chromium and tests/browser/node_modules for the panel figures (else
 ``--no-browser``). Run by hand; no test asserts timings.
 """
@@ -27,6 +30,7 @@ import argparse
 import hashlib
 import json
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -135,24 +139,52 @@ def line(name: str, value, unit: str, budget_key: str | None = None) -> None:
     print(f"  {name:38} {shown:>10} {unit}{verdict}", flush=True)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seeded(seed, args, where: Path) -> int:
+    """Seed ``where`` (store.sqlite + models/) unless it holds this many records already;
+    → the port the image URLs name (the server must listen there)."""
+    marker = where / "seeded.json"
+    if marker.is_file():
+        kept = json.loads(marker.read_text())
+        if kept["records"] == args.records:
+            print(f"reusing the {args.records:,} records seeded in {where}", flush=True)
+            return kept["port"]
+        raise SystemExit(f"{where} holds {kept['records']:,} records: use another --store")
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    seed.seed_small_tree(where / "models", where / "store.sqlite", origin, new_file=False)
+    seed.seed_bulk(where / "store.sqlite", args.records, origin, hashes_for=six_hashes)
+    print(f"seeded {args.records:,} records ({seed.bulk_identified(args.records):,} "
+          f"identified) in {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
+    marker.write_text(json.dumps({"records": args.records, "port": port}))
+    return port
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--store", help="seed this directory once and reuse it (kept)")
     args = parser.parse_args()
     server_mod, seed = load_browser_module("panel_server"), load_browser_module("panel_seed")
     seed.info_for = _rich(seed.info_for, files_per_model=1.4)
     seed._bulk_is_identified = lambda i: i % 10 != 9  # 90 % identified
     tmp = Path(tempfile.mkdtemp(prefix="cid-library-bench-"))
     db = tmp / "store.sqlite"
-    server = server_mod.PanelServer(tmp / "models", db).start()
+    port = seeded(seed, args, Path(args.store) if args.store else tmp)
+    if args.store:  # a fresh copy of the kept store: this run's scan must not change it
+        for kept in Path(args.store).glob("store.sqlite*"):
+            shutil.copy2(kept, tmp / kept.name)
+        shutil.copytree(Path(args.store) / "models", tmp / "models")
+    server = server_mod.PanelServer(tmp / "models", db, port=port).start()
     try:
-        t0 = time.perf_counter()
-        seed.seed_small_tree(tmp / "models", db, server.origin, new_file=False)
-        seed.seed_bulk(db, args.records, server.origin, hashes_for=six_hashes)
-        print(f"seeded {args.records:,} records ({seed.bulk_identified(args.records):,} "
-              f"identified) in {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
         api = f"{server.origin}/api/civitai-identify"
         print("server (median of 20 warm GETs):")
         ms, size = get_ms(f"{api}/models?view=brief&sort=name&limit=200&offset=0")

@@ -97,10 +97,17 @@ COLOURS = {
 
 class PanelServer:
     """The routes + page on 127.0.0.1:<free port>, in a thread. ``settings``: a civitai
-    Settings (point it at the fake CivitAI); ``db_path``: the store the Service opens."""
+    Settings (point it at the fake CivitAI); ``db_path``: the store the Service opens;
+    ``port``: a fixed one (a kept store's image URLs name the origin it was seeded with)."""
 
     def __init__(
-        self, models_dir: Path, db_path: Path, settings=None, progress_interval=0.05, controls=None
+        self,
+        models_dir: Path,
+        db_path: Path,
+        settings=None,
+        progress_interval=0.05,
+        controls=None,
+        port=0,
     ):
         self.models_dir = Path(models_dir)
         self.db_path = Path(db_path)
@@ -112,7 +119,7 @@ class PanelServer:
         self.sockets: set[web.WebSocketResponse] = set()
         self.sent: list[tuple[str, dict]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.port = None
+        self.port = port  # 0: a free one, known once started
         self._ready = threading.Event()
         self._stop = None
         self._error = None
@@ -174,7 +181,7 @@ class PanelServer:
         app.router.add_post("/harness/{name}", self._control)
         runner = web.AppRunner(app)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", self.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         self._stop = asyncio.Event()
