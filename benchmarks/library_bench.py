@@ -14,8 +14,8 @@ with its budget:
 - GET models?limit=200 (the panel's first page, brief view), GET facets, GET status idle
   and while a scan hashes (median of 20 warm requests, server round trip on 127.0.0.1);
 - the store's size on disk, and where its bytes go (SQLite's dbstat, per table and index);
-- in headless Chromium (the "bulk" panel scenario): panel open → first rows, a search →
-  list updated (the 150 ms typing debounce subtracted).
+- in headless Chromium (the "bulk" panel scenario), measured in the page: the tab's render →
+  first rows painted, a search typed → list updated (the 150 ms typing debounce subtracted).
 
 Seeding takes minutes: ``--store DIR`` seeds DIR once (kept) and later runs with the same
 ``--records`` work on a fresh copy of it (the scan below writes to the store it serves).
@@ -197,12 +197,12 @@ def main() -> int:
         line("GET facets?q=bulk&category=loras", ms, "ms", "facets_ms")
         ms, _ = get_ms(f"{api}/status")
         line("GET status, idle", ms, "ms", "status_idle_ms")
-        line("GET status, during a scan", status_during_scan(server.origin, tmp / "models"),
-             "ms", "status_scan_ms")  # fmt: skip
         line("store on disk", store_mb(db), "MB", "store_mb")
         breakdown(db)
-        if not args.no_browser:
+        if not args.no_browser:  # before the scan below changes the seeded records
             panel(server, seed, args, tmp)
+        line("GET status, during a scan", status_during_scan(server.origin, tmp / "models"),
+             "ms", "status_scan_ms")  # fmt: skip
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -232,6 +232,7 @@ def panel(server, seed, args, tmp) -> None:
     med = {k: statistics.median(r[k] for r in results) for k in keys}
     print(f"panel in headless Chromium (median of {args.runs} runs):")
     line("panel open → first rows", med.get("first_rows_ms"), "ms", "first_rows_ms")
+    line("(page load, scripts too → first rows)", med.get("page_load_first_rows_ms"), "ms")
     for key, name in (("search_one_ms", "search, 1 match"), ("search_many_ms", "search, many"),
                       ("filter_status_ms", "status filter")):  # fmt: skip
         ms = med.get(key)

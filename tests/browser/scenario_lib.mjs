@@ -69,3 +69,51 @@ export const blurredLevels = (page) =>
     cells.filter((c) => c.firstElementChild.classList.contains("cid-blur")).map((c) => Number(c.dataset.nsfw)));
 
 export const now = () => performance.now();
+
+/** Before page.goto: record in the page when the first list row is painted
+ *  (window.__firstRowsAt; performance.now() of the frame after it entered the DOM). */
+export async function markFirstRows(page) {
+  await page.addInitScript(() => {
+    window.__firstRowsAt = null;
+    const seen = new MutationObserver(() => {
+      if (!document.querySelector(".cid-item")) return;
+      seen.disconnect();
+      requestAnimationFrame(() => setTimeout(() => (window.__firstRowsAt = performance.now()), 0));
+    });
+    seen.observe(document, { childList: true, subtree: true });
+  });
+}
+
+/** Measured in the page: from the control's `event` (input: typed, change: a menu) to the
+ *  frame where the list answers `expect` rows for the search `q` → ms, or null if it never does. */
+export async function timedInPage(page, control, event, act, q, expect) {
+  await page.evaluate(([name, type]) => {
+    window.__actedAt = null;
+    document.querySelector(`[data-cid="${name}"]`).addEventListener(type, () => (window.__actedAt = performance.now()), { once: true });
+  }, [control, event]);
+  await act();
+  try {
+    const done = await page.waitForFunction(([v, n]) => {
+      const count = document.querySelector('[data-cid="count"]');
+      const list = document.querySelector(".cid-list");
+      return window.__actedAt !== null && count.dataset.q === v && list && list.isConnected &&
+        count.textContent.replace(/,/g, "").startsWith(`${n} `) && performance.now();
+    }, [q, expect], { timeout: 5000, polling: "raf" });
+    return Math.round((await done.jsonValue()) - (await page.evaluate(() => window.__actedAt)));
+  } catch {
+    return null;
+  }
+}
+
+/** Wait until the filter menus answer the query the list shows (the facets follow the rows). */
+export async function waitMenus(page, timeout = 5000) {
+  try {
+    await page.waitForFunction(() => {
+      const menus = document.querySelector('[data-cid="toolbar"]').dataset.menus;
+      return menus !== undefined && menus === document.querySelector('[data-cid="count"]').dataset.query;
+    }, null, { timeout });
+    return true;
+  } catch {
+    return false;
+  }
+}
