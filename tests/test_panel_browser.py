@@ -129,6 +129,11 @@ def test_tab_registers_and_lists_every_record(main_report):
                    "broken_thumbnail_becomes_letter")  # fmt: skip
 
 
+def test_the_rows_never_wait_for_the_menus(main_report):
+    """GET facets held: the list opens and a search answers; the menus fill in after."""
+    _assert_checks(main_report, "rows_before_menus")
+
+
 def test_search_filters_and_sort_narrow_the_list(main_report):
     _assert_checks(main_report, "search_narrows", "search_no_match_and_clear", "filters_narrow",
                    "sort_by_size")  # fmt: skip

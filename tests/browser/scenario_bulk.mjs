@@ -1,20 +1,25 @@
 // 10,000+ records: the list is virtualised (few rows in the DOM), search and filters answer
-// quickly, and the main thread never stalls long. Timings go to report.timings (ms); the test
-// only applies a generous bound, benchmarks/panel_bench.py prints the figures.
-import { countText, rowTitles, search, sel, selectOption, selectSort, waitCount } from "./scenario_lib.mjs";
+// quickly, and the main thread never stalls long. Timings go to report.timings (ms), measured
+// in the page (from the tab's render / the input event to the frame showing the answer); the
+// test only applies a generous bound, benchmarks/library_bench.py prints the figures.
+import { countText, markFirstRows, rowTitles, sel, selectOption, selectSort, timedInPage, waitCount,
+  waitMenus } from "./scenario_lib.mjs";
 
 export async function bulkScenario({ page, check, shot, report, args }) {
   const total = Number(args.total);
   const t = report.timings;
   const asked = []; // every request the panel makes to the pack's routes
   page.on("request", (r) => { if (r.url().includes("/civitai-identify/")) asked.push(decodeURIComponent(r.url())); });
-  const start = Date.now();
+  await markFirstRows(page);
   await page.goto(args.url);
-  await page.waitForSelector(".cid-item", { timeout: 60000 });
-  t.first_rows_ms = Date.now() - start;
+  await page.waitForFunction(() => window.__firstRowsAt !== null, null, { timeout: 60000 });
+  const opened = await page.evaluate(() => ({ at: window.__openedAt, rows: window.__firstRowsAt }));
+  t.first_rows_ms = Math.round(opened.rows - opened.at); // tab opened → first rows painted
+  t.page_load_first_rows_ms = Math.round(opened.rows); // page load (scripts too) → first rows
+  await waitMenus(page);
   const onOpen = asked.filter((u) => /\/models\?/.test(u));
   const firstAnswer = await page.evaluate(async (url) => (await (await fetch(url)).json()).models.length, onOpen[0]);
-  check("bulk_first_page_only", firstAnswer === 200 && onOpen.length === 1 && /limit=200/.test(onOpen[0]) &&
+  check("bulk_first_page_only", firstAnswer === 50 && onOpen.length === 1 && /limit=50&offset=0/.test(onOpen[0]) &&
     asked.some((u) => /\/facets/.test(u)), { firstAnswer, asked });
   // Heartbeat: the longest gap between timer ticks is how long the page froze.
   await page.evaluate(() => {
@@ -32,22 +37,20 @@ export async function bulkScenario({ page, check, shot, report, args }) {
   check("bulk_virtualised", domRows > 5 && domRows < 80, `${domRows} rows in the DOM`);
   await shot("bulk-01-list");
 
-  const timed = async (name, fn) => {
-    const t0 = Date.now();
-    const ok = await fn();
-    t[name] = Date.now() - t0;
-    return ok;
+  // typed (the input event; the 150 ms debounce included) → the frame showing the answer
+  const timedSearch = async (name, q, n) => {
+    t[name] = await timedInPage(page, "search", "input", () => page.fill(sel("search"), q), q, n);
+    return t[name] !== null;
   };
-  const one = await timed("search_one_ms", () => search(page, "model_09998", 1));
-  const many = await timed("search_many_ms", () => search(page, "bulk", Number(args["bulk-count"])));
+  const one = await timedSearch("search_one_ms", "model_09998", 1);
+  const many = await timedSearch("search_many_ms", "bulk", Number(args["bulk-count"]));
   await shot("bulk-02-search");
   check("bulk_search_on_server", asked.some((u) => /\/models\?.*[?&]q=model_09998(&|$)/.test(u)) &&
     asked.some((u) => /\/facets\?.*q=bulk/.test(u)), asked.slice(-6));
-  await timed("search_clear_ms", () => search(page, "", total));
-  const notChecked = await timed("filter_status_ms", async () => {
-    await selectOption(page, "filter-status", "not_checked");
-    return waitCount(page, Number(args["not-checked"]));
-  });
+  await timedSearch("search_clear_ms", "", total);
+  t.filter_status_ms = await timedInPage(page, "filter-status", "change",
+    () => selectOption(page, "filter-status", "not_checked"), "", Number(args["not-checked"]));
+  const notChecked = t.filter_status_ms !== null && (await waitMenus(page));
   const menu = await page.$$eval(`${sel("filter-status")} option`, (o) => o.map((x) => x.textContent));
   check("bulk_facets_in_menus", menu.some((m) => m.replace(/,/g, "").includes(`(${args["not-checked"]})`)), menu);
   await selectOption(page, "filter-status", "");
@@ -59,7 +62,8 @@ export async function bulkScenario({ page, check, shot, report, args }) {
   await selectSort(page, "date");
   // newest first: the 6 files written today, then the newest synthetic one (mtimes 2023+)
   const newest = (await rowTitles(page)).slice(0, 7);
-  check("bulk_sort", /09999/.test(largest) && newest[6] === "model_09999.safetensors" &&
+  const lastBulk = `model_${String(total - 7).padStart(5, "0")}`; // the 6 small-tree files are not bulk
+  check("bulk_sort", largest.includes(lastBulk) && newest[6] === `${lastBulk}.safetensors` &&
     newest.slice(0, 6).every((t) => !/model_\d{5}|Bulk model/.test(t)), { largest, newest });
   await selectSort(page, "name");
 
@@ -104,8 +108,8 @@ export async function bulkScenario({ page, check, shot, report, args }) {
     return rows[0].querySelector(".cid-item-title").textContent;
   });
   const offsets = new Set(asked.filter((u) => /\/models\?.*sort=name/.test(u)).map((u) => (u.match(/offset=(\d+)/) || [])[1]));
-  check("bulk_scroll_loads_pages", offsets.size > 3 && [...offsets].some((o) => Number(o) >= total - 200) &&
-    asked.every((u) => !/\/models\?/.test(u) || /limit=200/.test(u)), [...offsets].slice(0, 40));
+  check("bulk_scroll_loads_pages", offsets.size > 3 && [...offsets].some((o) => Number(o) >= total - 100) &&
+    asked.every((u) => !/\/models\?/.test(u) || /limit=(50&offset=0|100)(&|$)/.test(u)), [...offsets].slice(0, 40));
   t.max_main_thread_gap_ms = Math.round(await page.evaluate(() => window.__maxGap));
   const expectedLast = await page.evaluate(async () => {
     const data = await (await fetch("/api/civitai-identify/models")).json();

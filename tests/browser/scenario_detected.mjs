@@ -1,7 +1,7 @@
 // The panel over files CivitAI doesn't know: kind and base model from the file's header
 // ("from the file"), the base model filter using both sources, the details' "From the
 // file" section (training metadata, trigger phrase), "belongs in …/" and wrong-match warnings.
-import { back, openPanel, openRecord, selectOption, sel, waitCount } from "./scenario_lib.mjs";
+import { back, openPanel, openRecord, selectOption, sel, waitCount, waitMenus } from "./scenario_lib.mjs";
 
 const rowMeta = (page, title) =>
   page.$$eval(".cid-item", (rows, t) => {
@@ -21,6 +21,7 @@ export async function detectedScenario({ page, check, shot, args }) {
   check("civitai_kind_when_identified", wrong && wrong.includes("LORA · SD 1.5") && !wrong.includes("from the file"), wrong);
   await shot("detected-list");
 
+  await waitMenus(page); // the menus follow the rows
   const options = await page.$$eval(`${sel("filter-base")} option`, (o) => o.map((x) => x.value));
   await selectOption(page, "filter-base", "SD 1.5");
   const narrowed = await waitCount(page, 3);

@@ -1,12 +1,12 @@
 // The panel over the small seeded store: list, search, filters, details, sanitizing, NSFW
 // blur, copy, identify, scan with live progress, and the error/empty states.
 import { back, blurredLevels, countText, openPanel, openRecord, rowTitles, search, sel,
-  selectOption, selectSort, waitCount } from "./scenario_lib.mjs";
+  selectOption, selectSort, waitCount, waitMenus } from "./scenario_lib.mjs";
 
 export async function mainScenario(ctx) {
   // Each step reports its own checks; a step that throws is logged and the page reopened,
   // so one failure does not hide the rest.
-  const steps = [listStep, brokenThumbStep, searchStep, detailsStep, identifyScenario, scanScenario, cancelScenario, statesScenario];
+  const steps = [listStep, brokenThumbStep, rowsFirstStep, searchStep, detailsStep, identifyScenario, scanScenario, cancelScenario, statesScenario];
   for (const step of steps) {
     try {
       await step(ctx);
@@ -37,6 +37,30 @@ async function brokenThumbStep({ page, check, args }) {
   }
 }
 
+async function rowsFirstStep({ page, check, args }) {
+  // The rows never wait for the menus' facets: with GET facets held, the list opens and a
+  // search answers; the menus fill in once the facets come.
+  let release = () => {};
+  const held = new Promise((r) => (release = r));
+  await page.route("**/civitai-identify/facets*", async (r) => {
+    await held;
+    await r.continue().catch(() => {}); // the page may have moved on
+  });
+  try {
+    await openPanel(page, args.url);
+    const rows = await page.waitForSelector(".cid-item", { timeout: 5000 }).then(() => true, () => false);
+    const searched = await search(page, "anime", 1);
+    const menusEarly = await page.$$eval(`${sel("filter-category")} option`, (o) => o.length);
+    release();
+    const menus = await waitMenus(page);
+    check("rows_before_menus", rows && searched && menusEarly === 0 && menus, { rows, searched, menusEarly, menus });
+  } finally {
+    release();
+    await page.unroute("**/civitai-identify/facets*");
+    await openPanel(page, args.url);
+  }
+}
+
 async function listStep({ page, check, shot, args }) {
   await openPanel(page, args.url);
   const load = await page.evaluate(() => ({
@@ -60,6 +84,9 @@ async function listStep({ page, check, shot, args }) {
   const thumbOf = Object.fromEntries(thumbs);
   check("thumbnails", thumbOf["DreamShaper — 8"].includes("/img/") && thumbOf["Anime Lineart — v2"].includes("/img/") &&
     thumbOf["Detail Tweaker XL — v1.0"] === "▶" && thumbOf["mystery_lora.safetensors"] === "L", thumbOf);
+  // the notices come with GET status, which follows the first rows
+  await page.waitForFunction(() => /could not be checked/.test(document.querySelector('[data-cid="notices"]').textContent),
+    null, { timeout: 5000 }).catch(() => {});
   check("token_notice", await page.isVisible(sel("token-notice")), await page.textContent(sel("notices")));
   check("error_notice", /could not be checked/.test(await page.textContent(sel("notices"))), "");
   await shot("01-list");
@@ -258,7 +285,7 @@ async function scanScenario({ page, check, shot, args }) {
   page.off("request", onRequest);
   await shot("08-after-scan");
   const lists = asked.filter((u) => /\/models\?/.test(u));
-  check("scan_refreshes_visible_page", lists.length > 0 && lists.every((u) => /[?&]limit=200(&|$)/.test(u) && /[?&]offset=0(&|$)/.test(u)) &&
+  check("scan_refreshes_visible_page", lists.length > 0 && lists.every((u) => /[?&]limit=100(&|$)/.test(u) && /[?&]offset=0(&|$)/.test(u)) &&
     asked.some((u) => /\/facets/.test(u)), asked);
   const finalPhase = await page.textContent(sel("scan-phase"));
   check("scan_progress_and_refresh",

@@ -107,10 +107,11 @@ export function createModelList({ onSelect, getThreshold, onNeed = () => {} }) {
     let missing = false;
     for (let i = first; i < last; i++) {
       const held = rows.get(i);
-      if (held && !(held.dataset.placeholder && items[i])) continue;
+      if (held && held.cidItem === items[i]) continue; // the same record (or still a hole) is on screen
       if (held) held.remove();
       if (!items[i]) missing = true;
       const row = items[i] ? renderRow(items[i]) : placeholder();
+      row.cidItem = items[i];
       row.style.transform = `translateY(${i * ROW_HEIGHT}px)`;
       row.style.height = `${ROW_HEIGHT}px`;
       rows.set(i, row);
@@ -128,17 +129,19 @@ export function createModelList({ onSelect, getThreshold, onNeed = () => {} }) {
 
   return {
     element,
-    /** Replace the rows; keeps the scroll position unless `resetScroll`. */
+    /** Show `next`; keeps the scroll position unless `resetScroll`. Only rows whose item
+     *  changed are rebuilt (a page arriving, a refresh answering the same records). */
     setItems(next, { resetScroll = false } = {}) {
       items = next;
-      for (const row of rows.values()) row.remove();
-      rows.clear();
       spacer.style.height = `${items.length * ROW_HEIGHT}px`;
       if (resetScroll) element.scrollTop = 0;
       render();
     },
+    /** Rebuild every row (the blur threshold changed). */
     refresh() {
-      this.setItems(items);
+      for (const row of rows.values()) row.remove();
+      rows.clear();
+      render();
     },
     /** [first, last) indexes of the rows in view (with the overscan margin). */
     visibleRange() {

@@ -5,11 +5,14 @@
 
 import { indexRecords } from "./cid_records.js";
 
-export const PAGE_SIZE = 200;
+// A query's first answer is one tall screen of rows (the first paint waits for it, and the
+// server's time grows with the rows); the pages scrolled to are a few screens each.
+export const FIRST_PAGE = 50;
+export const PAGE_SIZE = 100;
 
 /** createPages(client, { onUpdate }) → { setQuery(params), need(first, last),
  *  refresh(first, last), replace(item), rows, total, loaded } */
-export function createPages(client, { onUpdate = () => {}, pageSize = PAGE_SIZE } = {}) {
+export function createPages(client, { onUpdate = () => {}, pageSize = PAGE_SIZE, firstSize = FIRST_PAGE } = {}) {
   let params = {};
   let gen = 0;
   let rows = [];
@@ -23,8 +26,16 @@ export function createPages(client, { onUpdate = () => {}, pageSize = PAGE_SIZE 
     return out;
   };
 
-  async function fetchPage(p) {
-    const answer = await client.models({ ...params, limit: pageSize, offset: p * pageSize });
+  // a row of page p in [first, last) not loaded yet (the first answer fills only part of page 0)
+  const hasHole = (p, first, last) => {
+    for (let i = Math.max(first, p * pageSize); i < Math.min(last, (p + 1) * pageSize, rows.length); i++) {
+      if (rows[i] === undefined) return true;
+    }
+    return false;
+  };
+
+  async function fetchPage(p, limit = pageSize) {
+    const answer = await client.models({ ...params, limit, offset: p * pageSize });
     return { p, total: Number(answer.total) || 0, items: indexRecords(answer.models || []) };
   }
 
@@ -48,7 +59,7 @@ export function createPages(client, { onUpdate = () => {}, pageSize = PAGE_SIZE 
       const g = ++gen;
       inflight = new Map();
       failed = new Set();
-      const page = await fetchPage(0);
+      const page = await fetchPage(0, firstSize);
       if (g !== gen) return false;
       total = page.total;
       rows = new Array(total);
@@ -59,7 +70,7 @@ export function createPages(client, { onUpdate = () => {}, pageSize = PAGE_SIZE 
     need(first, last) {
       const g = gen;
       for (const p of pagesOf(first, Math.min(last, rows.length))) {
-        if (rows[p * pageSize] !== undefined || inflight.has(p) || failed.has(p)) continue;
+        if (inflight.has(p) || failed.has(p) || !hasHole(p, first, last)) continue;
         const job = fetchPage(p).then((page) => {
           if (g !== gen) return;
           inflight.delete(p);
@@ -81,7 +92,7 @@ export function createPages(client, { onUpdate = () => {}, pageSize = PAGE_SIZE 
      *  are dropped and loaded again when scrolled to. */
     async refresh(first, last) {
       const g = gen;
-      const pages = await Promise.all(pagesOf(first, last).map(fetchPage));
+      const pages = await Promise.all(pagesOf(first, last).map((p) => fetchPage(p)));
       if (g !== gen) return false;
       total = pages[pages.length - 1].total;
       rows = new Array(total);

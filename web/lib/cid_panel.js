@@ -1,7 +1,7 @@
 // The sidebar panel: state, layout and wiring between the routes, the list, the details view
 // and the scan bar. mountPanel() is called from the tab's render(el); nothing runs on import.
 
-import { h, debounce, throttle, formatCount, STATUS_LABELS } from "./cid_util.js";
+import { h, debounce, throttle, formatCount } from "./cid_util.js";
 import { createClient } from "./cid_api.js";
 import { indexRecords } from "./cid_records.js";
 import { createPages } from "./cid_pages.js";
@@ -9,13 +9,10 @@ import { createModelList } from "./cid_list.js";
 import { renderDetails } from "./cid_details.js";
 import { createScanBar } from "./cid_scan.js";
 import { injectStyle } from "./cid_style.js";
+import { BLUR_CHOICES, createToolbar } from "./cid_toolbar.js";
 import { tokenNotice, errorsNotice, stateBox } from "./cid_notices.js";
 
 const BLUR_KEY = "civitai-identify.blurLevel"; // a display preference only, never a secret
-const BLUR_CHOICES = [[2, "Blur PG-13 and above"], [4, "Blur R and above"], [8, "Blur X and above"],
-  [16, "Blur XXX only"], [0, "Blur nothing"]];
-const SORTS = [["name", "Sort: name"], ["date", "Sort: newest"], ["size", "Sort: largest"],
-  ["downloads", "Sort: most downloaded"]];
 // the menu's choice → GET models' sort (the server sorts; "-" is descending)
 const SORT_PARAM = { name: "name", date: "-date", size: "-size", downloads: "-downloads" };
 const LIVE_REFRESH_MS = 4000;
@@ -64,25 +61,9 @@ export function mountPanel(el, { api }) {
     onCancel: async () => showScan(unwrapJob(await client.cancelScan())),
   });
 
-  // Toolbar
-  const search = h("input", { class: "cid-input", type: "search", "data-cid": "search",
-    placeholder: "Search file, model, tag, trigger word…", "aria-label": "Search models" });
-  const selCategory = h("select", { class: "cid-select", "data-cid": "filter-category", "aria-label": "Category" });
-  const selBase = h("select", { class: "cid-select", "data-cid": "filter-base", "aria-label": "Base model" });
-  const selStatus = h("select", { class: "cid-select", "data-cid": "filter-status", "aria-label": "Status" });
-  const onlyUpdates = h("input", { type: "checkbox", "data-cid": "filter-update" });
-  const selSort = h("select", { class: "cid-select", "data-cid": "sort", "aria-label": "Sort" },
-    SORTS.map(([v, t]) => h("option", { value: v }, t)));
-  const selBlur = h("select", { class: "cid-select", "data-cid": "blur", title: "Which preview images are blurred until clicked" },
-    BLUR_CHOICES.map(([v, t]) => h("option", { value: v }, t)));
-  selBlur.value = String(state.threshold);
-  const count = h("span", { class: "cid-muted cid-small", "data-cid": "count" });
-  const toolbar = h("div", { class: "cid-toolbar", "data-cid": "toolbar" },
-    search,
-    h("div", { class: "cid-row", style: "margin-top:6px" }, selCategory, selBase, selStatus, selSort, selBlur,
-      h("label", { class: "cid-small", title: "Only models with a newer version for their base model" },
-        onlyUpdates, " update available")),
-    h("div", { style: "margin-top:4px" }, count));
+  const bar = createToolbar(state.threshold);
+  const { search, selCategory, selBase, selStatus, onlyUpdates, selSort, selBlur, count } = bar;
+  const toolbar = bar.element;
 
   const notices = h("div", { class: "cid-notices", "data-cid": "notices" });
   const main = h("div", { class: "cid-main", style: "flex:1;min-height:0;display:flex;flex-direction:column" });
@@ -127,66 +108,65 @@ export function mountPanel(el, { api }) {
     if (state.selected) showDetails();
   });
 
-  function fillSelect(sel, label, entries, current, names = {}) {
-    const opts = [h("option", { value: "" }, label)];
-    const known = new Set(entries.map(([v]) => v));
-    if (current && !known.has(current)) entries = [...entries, [current, 0]];
-    for (const [value, n] of entries) opts.push(h("option", { value }, `${names[value] || value} (${formatCount(n)})`));
-    sel.replaceChildren(...opts);
-    sel.value = current;
-  }
-
   const filterParams = () => ({ q: state.filters.q.trim(), category: state.filters.category,
     base_model: state.filters.baseModel, status: state.filters.status, update: state.filters.update ? "1" : "" });
   const filtering = () => Object.values(filterParams()).some(Boolean);
   const allCount = () => Object.values((state.status && state.status.counts) || {}).reduce((a, b) => a + b, 0);
 
-  // A new query (typing, a menu): its first page and the facets, the list back at the top.
+  // A new query (typing, a menu): its first page, the list back at the top; then the facets
+  // for the menus, and `then()` (reload's status). The rows wait for nothing else, nor
+  // share the server with those requests.
   let queryGen = 0;
-  async function runQuery(resetScroll = true) {
+  async function runQuery(resetScroll = true, then = async () => {}) {
     const g = ++queryGen;
     const q = state.filters.q;
-    const [page, menus] = await Promise.allSettled([
-      pages.setQuery({ ...filterParams(), sort: SORT_PARAM[state.sort] || "name" }),
-      client.facets(filterParams())]);
-    if (g !== queryGen) return;
-    settle(page, menus);
+    const params = filterParams();
+    const [page] = await Promise.allSettled([
+      pages.setQuery({ ...params, sort: SORT_PARAM[state.sort] || "name" })]);
+    if (g !== queryGen) return then();
+    settle(page);
     state.answeredQ = q;
     count.dataset.sort = state.sort; // the sort the list is in (tests wait on it)
+    count.dataset.query = JSON.stringify(params); // the filters it answers (tests wait on it)
     applyView(resetScroll);
+    await Promise.all([loadMenus(g, params), then()]);
   }
 
-  // During a scan (and on the reload button): only the rows in view and the facets.
-  async function refreshVisible() {
-    if (!pages.loaded) return runQuery();
+  // During a scan (and on the reload button): only the rows in view, then the facets.
+  async function refreshVisible(then = async () => {}) {
+    if (!pages.loaded) return runQuery(true, then);
     const g = queryGen;
     const [first, last] = list.visibleRange();
-    const [page, menus] = await Promise.allSettled([pages.refresh(first, last), client.facets(filterParams())]);
-    if (g !== queryGen) return;
-    settle(page, menus);
+    const [page] = await Promise.allSettled([pages.refresh(first, last)]);
+    if (g !== queryGen) return then();
+    settle(page);
     applyView();
+    await Promise.all([loadMenus(g, filterParams()), then()]);
   }
 
-  function settle(page, menus) {
+  function settle(page) {
     state.loading = false;
-    if (menus.status === "fulfilled") state.facets = menus.value;
     if (page.status === "fulfilled") state.error = null;
     else state.error = page.reason.message || String(page.reason);
   }
 
-  let menusFor = null;
-  function applyView(resetScroll = false) {
-    if (state.facets && menusFor !== state.facets) {
-      menusFor = state.facets;
-      const f = state.facets;
-      fillSelect(selCategory, "All categories", f.category || [], state.filters.category);
-      fillSelect(selBase, "All base models", f.base_model || [], state.filters.baseModel);
-      fillSelect(selStatus, "Any status", f.status || [], state.filters.status, STATUS_LABELS);
-    } else {
-      selCategory.value = state.filters.category;
-      selBase.value = state.filters.baseModel;
-      selStatus.value = state.filters.status;
+  // The menus' counts for `params` (a failure keeps the last ones); only the menus change.
+  async function loadMenus(g, params) {
+    try {
+      const facets = await client.facets(params);
+      if (g !== queryGen) return;
+      state.facets = facets;
+      renderMenus();
+      toolbar.dataset.menus = JSON.stringify(params); // the filters they answer (tests wait on it)
+    } catch {
+      // the list is what matters; the next query asks again
     }
+  }
+
+  const renderMenus = () => bar.showMenus(state.facets, state.filters);
+
+  function applyView(resetScroll = false) {
+    renderMenus();
     const total = pages.total || 0;
     const all = Math.max(allCount(), total);
     count.dataset.q = state.answeredQ === null ? "" : state.answeredQ; // the query this count answers (tests wait on it)
@@ -331,24 +311,30 @@ export function mountPanel(el, { api }) {
     applyView();
   }
 
-  // The status (counts, token, scan) and the error categories, then the list: a new
-  // query the first time, else the rows in view.
+  // The list (a new query the first time, else the rows in view), then the status (counts,
+  // token, scan) and the error categories.
   async function reload() {
     state.loading = true;
     if (!pages.loaded) applyView();
-    const listing = pages.loaded && !state.error ? refreshVisible() : runQuery(false);
     const news = scanNews;
-    const [status, errors] = await Promise.allSettled([client.status(), client.facets({ status: "error" })]);
+    const then = () => loadStatus(news);
+    await (pages.loaded && !state.error ? refreshVisible(then) : runQuery(false, then));
+    if (state.selected) loadFull(state.selected); // the list changed: refresh the details too
+    if (state.busyKeys.size) state.busyKeys.clear(); // an identify job ended with the done event
+    applyView();
+  }
+
+  async function loadStatus(news) {
+    const [status] = await Promise.allSettled([client.status()]);
     if (status.status === "fulfilled") {
       state.status = status.value;
       if (status.value && status.value.scan && news === scanNews) scanBar.showJob(status.value.scan);
       if (status.value && status.value.identify_mode) scanBar.setDefaultMode(status.value.identify_mode);
     }
+    // the categories of the failed files (the Retry's mode), asked only when some failed
+    const failed = state.status && state.status.counts && state.status.counts.error;
+    const [errors] = await Promise.allSettled([failed ? client.facets({ status: "error" }) : { category: [] }]);
     if (errors.status === "fulfilled") state.errorCategories = (errors.value.category || []).map(([c]) => c);
-    await listing;
-    if (state.selected) loadFull(state.selected); // the list changed: refresh the details too
-    if (state.busyKeys.size) state.busyKeys.clear(); // an identify job ended with the done event
-    applyView();
   }
 
   const liveRefresh = throttle(() => refreshVisible(), LIVE_REFRESH_MS);
