@@ -11,7 +11,7 @@ CivitAI model (versions sharing a model id and its description), serves it with 
 pack's real routes over a real Service (tests/browser/panel_server.py) and prints, each
 with its budget:
 
-- GET models?limit=200 (the panel's first page, brief view), GET facets, GET status idle
+- GET models?limit=200 (brief view; the panel asks 50 first), GET facets, GET status idle
   and while a scan hashes (median of 20 warm requests, server round trip on 127.0.0.1);
 - the store's size on disk, and where its bytes go (SQLite's dbstat, per table and index);
 - in headless Chromium (the "bulk" panel scenario), measured in the page: the tab's render →
