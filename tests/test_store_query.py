@@ -237,7 +237,7 @@ def test_fts_and_like_fallback_give_the_same_rows(seeded):
 def undo(conn, *versions):
     """Drop the indexes and triggers those schema versions made, and schema 5's column,
     as if the store were older (the callers drop the other columns); 6: each info back in
-    civitai_info as one JSON text, its parts and the model rows gone."""
+    civitai_info as one JSON text, its parts and the model rows gone; 7: the tallies."""
     migrations = pack_module("nodes.store.schema").MIGRATIONS
     if 6 in versions:
         join_info = pack_module("nodes.store.info_parts").join_info
@@ -256,6 +256,8 @@ def undo(conn, *versions):
     for kind in ("INDEX", "TRIGGER"):
         for name in [s.split()[5] for s in later if s.startswith(f"CREATE {kind}")]:
             conn.execute(f"DROP {kind} IF EXISTS {name}")
+    if 7 in versions:
+        conn.execute("DROP TABLE file_tallies")
     if 5 in versions:
         for column in ("lookup_status", "lookup_base", "lookup_title", "lookup_model",
                        "lookup_downloads"):  # fmt: skip
@@ -270,7 +272,7 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     seed(store, 60)
     want = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     conn = store.lister.conn
-    undo(conn, 6, 5, 4, 2)
+    undo(conn, 7, 6, 5, 4, 2)
     conn.execute(f"DROP TABLE {fts.TABLE}")
     for name in fts._TRIGGERS:
         conn.execute(f"DROP TRIGGER {name}")
@@ -322,7 +324,7 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
     seed(store, 60)
     want = store.total(Query(q="anime"))
     conn = store.lister.conn
-    undo(conn, 6, 5, 4)  # schema 6, 5 (status counts) and 4 (the header verdicts) again too
+    undo(conn, 7, 6, 5, 4)  # schema 7 (tallies), 6, 5 (status copies), 4 (header verdicts)
     for column in ("detected", "detected_kind", "detected_base"):
         conn.execute(f"ALTER TABLE files DROP COLUMN {column}")
     conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'model_store'")
@@ -337,8 +339,8 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
 
 
 def test_status_counts_follow_every_write(tmp_path):
-    """GET status's counts (files.lookup_status kept by triggers) always equal the
-    records' own statuses."""
+    """GET status's counts (the tallies over files.lookup_status, both kept by triggers)
+    always equal the records' own statuses (tests/test_store_tallies.py: any writes)."""
     store = ModelStore(tmp_path / "db.sqlite3")
     seed(store, 300)
 

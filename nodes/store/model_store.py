@@ -373,19 +373,10 @@ class ModelStore:
 
     def counts(self, include_missing: bool = False) -> dict[str, int]:
         """``{status: n}`` for all five statuses (zeros included), by the same rules as a
-        record's status, from the covering index over ``files.lookup_status`` (schema 4)."""
-        where = "" if include_missing else " WHERE missing = 0"
-        rows = self._conn.execute(
-            "SELECT pending, lookup_status, file_error IS NOT NULL, COUNT(*) FROM files"
-            f"{where} GROUP BY 1, 2, 3"
-        )
+        record's status, from the tallies triggers keep (schema 7; no grouping of files)."""
         counts = dict.fromkeys(STATUSES, 0)
-        for pending, status, broken, n in rows:
-            if pending == 1:
-                status = "pending"
-            elif status != "identified" and broken:
-                status = "error"
-            counts[status or "not_checked"] += n
+        for _, status, _, _, n in self.lister.tallies(include_missing):
+            counts[status] += n
         return counts
 
 

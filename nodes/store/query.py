@@ -78,6 +78,9 @@ def _status(r) -> str:
     return "error" if broken else (status or "not_checked")
 
 
+# the order of a facet key's values in file_tallies (schema.py tally_key)
+TALLY_FACETS = ("category", "status", "base_model", "kind")
+
 _FACET_RULES = {
     "category": lambda r: r[0],
     "status": _status,
@@ -240,19 +243,7 @@ class Lister:
         """``{facet: [[value, count], …]}`` (sorted by value) and ``total`` for ``query``:
         one GROUP BY over the raw columns of the ``files_facets`` index (a facet another
         layer adds to FACETS without a Python rule is grouped by its SQL expression)."""
-        base = Query(q=query.q, include_missing=query.include_missing)
-        source, params, driven = self.source(base, rows=True)  # big: the covering index
-        where, more = self.where(base, driven=driven)
-        params += more
-        extra = [n for n in FACETS if n not in _FACET_RULES]
-        cols = ", ".join([*FACET_COLUMNS, *(f"({FILTERS[n]})" for n in extra)])
-        sql = f"SELECT {cols}, COUNT(*) FROM {source}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        raw = self.conn.execute(f"{sql} GROUP BY {cols}", params).fetchall()
-        width = len(FACET_COLUMNS)
-        groups = [(*(_FACET_RULES[n](r) if n in _FACET_RULES else r[width + extra.index(n)]
-                     for n in FACETS), r[-1]) for r in raw]  # fmt: skip
+        groups = self._facet_groups(query)
         active = {k: v for k, v in (query.filters or {}).items() if v and k in FACETS}
         index = {name: i for i, name in enumerate(FACETS)}
 
@@ -269,6 +260,36 @@ class Lister:
             out[name] = sorted(([v, n] for v, n in counts.items()), key=lambda e: str(e[0]))
         out["total"] = sum(row[-1] for row in groups if passes(row))
         return out
+
+    def _facet_groups(self, query: Query) -> list[tuple]:
+        """(value of each of FACETS…, count) per group of the files ``query.q`` matches."""
+        extra = [n for n in FACETS if n not in _FACET_RULES]
+        if not query.q and not extra:  # every file: the tallies (schema 7), no grouping
+            index = {name: i for i, name in enumerate(TALLY_FACETS)}
+            return [(*(r[index[n]] for n in FACETS), r[-1])
+                    for r in self.tallies(query.include_missing)]  # fmt: skip
+        base = Query(q=query.q, include_missing=query.include_missing)
+        source, params, driven = self.source(base, rows=True)  # big: the covering index
+        where, more = self.where(base, driven=driven)
+        params += more
+        cols = ", ".join([*FACET_COLUMNS, *(f"({FILTERS[n]})" for n in extra)])
+        sql = f"SELECT {cols}, COUNT(*) FROM {source}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        raw = self.conn.execute(f"{sql} GROUP BY {cols}", params).fetchall()
+        width = len(FACET_COLUMNS)
+        return [(*(_FACET_RULES[n](r) if n in _FACET_RULES else r[width + extra.index(n)]
+                   for n in FACETS), r[-1]) for r in raw]  # fmt: skip
+
+    def tallies(self, include_missing: bool = False) -> list[tuple]:
+        """``(folder, status, base model, kind, n)`` for every facet key of the present files
+        (and the missing ones too with ``include_missing``): the ``file_tallies`` table that
+        triggers keep (schema.py 7), a few dozen rows whatever the library's size."""
+        where = "" if include_missing else " WHERE missing = 0"
+        rows = self.conn.execute(
+            f"SELECT facet_key, SUM(n) FROM file_tallies{where} GROUP BY facet_key"
+        ).fetchall()
+        return [(*json.loads(key), n) for key, n in rows if n]
 
 
 def _phrase(word: str) -> str:

@@ -14,13 +14,14 @@ HASH_KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
 # The SELECT every record query uses; ``status`` is computed here so filters and counts agree.
 # A file problem (unreadable, truncated safetensors) shows as error unless CivitAI still
 # recognised the file's SHA256.
-def status_sql(lookup_status: str) -> str:
+def status_sql(lookup_status: str, row: str = "f") -> str:
     """The record status as SQL, given the column holding the lookup's status (``l.status``
-    when lookups are joined, ``f.lookup_status``, its copy kept by triggers, when not)."""
+    when lookups are joined, ``f.lookup_status``, its copy kept by triggers, when not) and
+    the files row's name (``new``/``old`` in the tally triggers, schema.py)."""
     return f"""CASE
-        WHEN f.pending = 1 THEN 'pending'
+        WHEN {row}.pending = 1 THEN 'pending'
         WHEN {lookup_status} = 'identified' THEN 'identified'
-        WHEN f.file_error IS NOT NULL THEN 'error'
+        WHEN {row}.file_error IS NOT NULL THEN 'error'
         WHEN {lookup_status} IS NOT NULL THEN {lookup_status}
         ELSE 'not_checked'
     END"""
