@@ -54,6 +54,12 @@ def check(store, step):
         want.update(Counter(r["status"] for r in records))
         assert store.counts(include_missing=include_missing) == want, step
         assert store.facets(Query(include_missing=include_missing))["total"] == len(records)
+        # with q: one GROUP BY, kept in memory until the store changes (by anyone)
+        for q in ("safetensors", "1.s"):
+            found = store.list_records(q=q, include_missing=include_missing)
+            facets = store.facets(Query(q=q, include_missing=include_missing))
+            assert facets["total"] == len(found), (step, q)
+            assert dict(map(tuple, facets["status"])) == Counter(r["status"] for r in found)
 
 
 def _apply(store, op) -> None:

@@ -137,6 +137,8 @@ class Lister:
 
     def __init__(self, conn, fts: bool):
         self.conn, self.fts = conn, fts
+        self._groups: dict = {}  # (q, include_missing, extra facets) -> _facet_groups' answer
+        self._groups_at = None  # the store's version those were counted at (_version)
 
     def source(self, query: Query, rows: bool = False) -> tuple[str, list, str | None]:
         """The FROM clause (``files AS f``, possibly driven by the search index), its
@@ -268,6 +270,22 @@ class Lister:
             index = {name: i for i, name in enumerate(TALLY_FACETS)}
             return [(*(r[index[n]] for n in FACETS), r[-1])
                     for r in self.tallies(query.include_missing)]  # fmt: skip
+        # The groups depend on q alone (the filters are applied to them in Python): a menu
+        # changed under the same search is answered from memory until the store changes.
+        key, version = (query.q, query.include_missing, tuple(extra)), self._version()
+        if version != self._groups_at or len(self._groups) > 16:
+            self._groups, self._groups_at = {}, version
+        if key not in self._groups:
+            self._groups[key] = self._grouped(query, extra)
+        return self._groups[key]
+
+    def _version(self) -> tuple[int, int]:
+        """Changes whenever the store does: ``data_version`` moves with every commit by any
+        other connection (another process too), ``total_changes`` with this one's writes."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0], self.conn.total_changes
+
+    def _grouped(self, query: Query, extra: list[str]) -> list[tuple]:
+        """One GROUP BY over the raw columns of the files ``query.q`` matches."""
         base = Query(q=query.q, include_missing=query.include_missing)
         source, params, driven = self.source(base, rows=True)  # big: the covering index
         where, more = self.where(base, driven=driven)
