@@ -72,6 +72,10 @@ def ensure_fts(conn: sqlite3.Connection) -> bool:
     if TABLE not in tables and not fts_available(conn):
         return False
     with transaction(conn):
+        # read again under the write lock: another process opening a new store at the same
+        # moment may have made the table since the look above
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        old = [t for t in _OLD_TABLES if t in tables]
         for name in old:  # the two-table index this one replaces (and its triggers)
             conn.execute(f"DROP TABLE {name}")
         for (name,) in conn.execute(
