@@ -86,7 +86,9 @@ class CivitaiClient:
         batch of ≤ 100 is one call); parent models are still fetched in full batches of ≤ 100
         ids across batches, the rest after the last one, and other hash kinds after the last
         batch: the same calls as one ``lookup`` of every hash when each batch but the last
-        holds 100 SHA256s. A hash already seen in an earlier batch is not asked again."""
+        holds 100 SHA256s. A batch with a true ``settle`` attribute (the scan's early batch
+        when hashing pauses) also has its parent models fetched at once, however few. A hash
+        already seen in an earlier batch is not asked again."""
         run = _Run(self, on_outcome)
         self._http.failed_in_row = 0  # each lookup call (one per scan) has its outage budget
         given: list[str] = []
@@ -111,6 +113,8 @@ class CivitaiClient:
             for start in range(0, len(sha), BULK_LIMIT):
                 await run.bulk(sha[start : start + BULK_LIMIT])
                 await run.flush_models(final=False)
+            if getattr(batch, "settle", False):  # its answers now: models of < 100 ids too
+                await run.flush_models(final=True)
         for norm in later:
             await run.single(norm)
             await run.flush_models(final=False)

@@ -40,6 +40,8 @@ _log = logging.getLogger(__name__)
 
 FLUSH_FILES = 50
 FLUSH_SECONDS = 1.0
+#: A file this big takes seconds to read: hashing "pauses" before the first one (``on_pause``)
+PAUSE_BYTES = 1 << 30
 
 
 EMPTY_FILE = "Empty file (0 bytes): a failed or interrupted download? Download it again."
@@ -91,12 +93,15 @@ async def in_worker(fn, *args, cancel=None, **kwargs):
 
 
 async def hash_entries(
-    entries: list[Entry], cache, store, tracker, cancel, totals: dict, on_file=None
-):
+    entries: list[Entry], cache, store, tracker, cancel, totals: dict, on_file=None,
+    on_pause=None,
+):  # fmt: skip
     """Hash ``entries`` in order; save each as a FileUpdate. Returns (updates, skipped,
     cancelled). Per-file trouble never stops the loop. ``on_file(updates)`` (on the loop) as
     each batch is saved (every FLUSH_FILES files or FLUSH_SECONDS): the scan's lookups
-    start while hashing goes on, on rows that are in the store."""
+    start while hashing goes on, on rows that are in the store. ``on_pause()``: once, just
+    before the first file of ``PAUSE_BYTES`` or more is read, after the files hashed so far
+    were saved and handed to ``on_file`` (the scan sends its queued partial batch then)."""
     on_file = on_file or (lambda updates: None)
 
     def save(batch):
@@ -111,6 +116,11 @@ async def hash_entries(
         if cancel is not None and cancel():
             save(pending)
             return updates, skipped, True
+        if on_pause is not None and entry.st.st_size >= PAUSE_BYTES:
+            save(pending)
+            pending, last_flush = [], time.monotonic()
+            on_pause()
+            on_pause = None  # once per scan
         tracker.file_started(f"{entry.folder}/{entry.name}")
         try:
             result, problem = await in_worker(

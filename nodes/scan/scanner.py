@@ -128,8 +128,9 @@ class Scanner:
         lookups = asyncio.ensure_future(feed.run())
         try:
             hashed, skipped, cancelled = await hash_entries(
-                to_hash, self.cache, self.store, tracker, cancel, totals, on_file=feed.add
-            )
+                to_hash, self.cache, self.store, tracker, cancel, totals, on_file=feed.add,
+                on_pause=feed.pause,
+            )  # fmt: skip
         except BaseException:
             await _stop(lookups)
             raise

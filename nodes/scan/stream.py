@@ -6,10 +6,14 @@ in first, then each file as its hashing finishes. A file with a sidecar is read 
 known-unknown within its retry date; or, in any folder, identified long ago:
 ``stale_identified``) queues its SHA256. A bulk call goes out as soon as
 ``BULK_LIMIT`` (100) SHA256s are queued, while hashing goes on in its thread; the rest go
-once hashing is over. So the calls are exactly those of looking everything up after
-hashing (full batches of 100, one remainder; the parent models in batches of 100 ids
-across them), the 3 s spacing is the client's as ever, and each answer is saved as it
-lands. Duplicates of a looked-up SHA256 in other folders share its answer.
+once hashing is over. Once per scan, when hashing pauses (``pause()``: it is about to read
+its first file of ``hash_step.PAUSE_BYTES``, a read of seconds), the queued partial batch
+goes at once with its parent models (an ``EarlyBatch``), so small models already hashed
+are answered while the checkpoints are read. So the calls are those of looking everything
+up after hashing (full batches of 100, one remainder; the parent models in batches of 100
+ids across them) plus at most one by-hash call and one models call for that early batch;
+the 3 s spacing is the client's as ever, and each answer is saved as it lands. Duplicates
+of a looked-up SHA256 in other folders share its answer.
 """
 
 import asyncio
@@ -17,6 +21,13 @@ import asyncio
 from ...civitai import BULK_LIMIT
 from ..store import iso, utc_now
 from .folders import OTHER
+
+
+class EarlyBatch(list):
+    """A partial batch sent when hashing pauses: the client settles its parent models at once
+    (``settle``) instead of waiting for 100 model ids."""
+
+    settle = True
 
 
 class LookupFeed:
@@ -38,6 +49,7 @@ class LookupFeed:
         self._queue: list[str] = []  # looked-up SHA256s not sent yet
         self._inbox: list = []  # files handed in, not sorted yet
         self._closed = False
+        self._paused = False  # hashing reached a big file: send the partial batch (once)
         self._wake = asyncio.Event()
 
     def folder_looked_up(self, folder: str) -> bool:
@@ -45,6 +57,12 @@ class LookupFeed:
 
     def add(self, files) -> None:
         self._inbox.extend(files)
+        self._wake.set()
+
+    def pause(self) -> None:
+        """Hashing pauses (a big file next; called once per scan): the SHA256s queued by
+        then go now, even fewer than 100."""
+        self._paused = True
         self._wake.set()
 
     def close(self) -> None:
@@ -69,6 +87,12 @@ class LookupFeed:
                 batch, self._queue = self._queue[:BULK_LIMIT], self._queue[BULK_LIMIT:]
                 yield batch
                 await self._sort_inbox()
+            if self._paused and self._queue:  # < 100 queued, hashing not over
+                batch, self._queue = EarlyBatch(self._queue), []
+                self._paused = False
+                yield batch
+                continue
+            self._paused = False  # nothing queued at the pause: no extra call
             if self._closed and not self._inbox and not self._queue:
                 return
             self._wake.clear()
