@@ -79,7 +79,11 @@ class CivitaiClient:
         return await self.lookup_stream(_one(list(hashes)), on_outcome=on_outcome)
 
     async def lookup_stream(
-        self, batches: AsyncIterable[Iterable[str]], *, on_outcome: Callable | None = None
+        self,
+        batches: AsyncIterable[Iterable[str]],
+        *,
+        on_outcome: Callable | None = None,
+        keep: bool = True,
     ) -> dict[str, LookupOutcome]:
         """``lookup`` for hashes that arrive while it runs (a scan still hashing): each
         batch from ``batches`` is sent as it comes (SHA256s in bulk calls of ≤ 100, so a
@@ -88,8 +92,11 @@ class CivitaiClient:
         batch: the same calls as one ``lookup`` of every hash when each batch but the last
         holds 100 SHA256s. A batch with a true ``settle`` attribute (the scan's early batch
         when hashing pauses) also has its parent models fetched at once, however few. A hash
-        already seen in an earlier batch is not asked again."""
-        run = _Run(self, on_outcome)
+        already seen in an earlier batch is not asked again. ``keep=False`` (with
+        ``on_outcome``): no outcome is kept for the return value (it is ``{}``), so a scan of
+        100,000 files never holds every answer at once: each goes to ``on_outcome`` and is
+        released."""
+        run = _Run(self, on_outcome, keep or on_outcome is None)
         self._http.failed_in_row = 0  # each lookup call (one per scan) has its outage budget
         given: list[str] = []
         later: list[str] = []  # not SHA256: one GET each, after the bulk calls
@@ -119,6 +126,8 @@ class CivitaiClient:
             await run.single(norm)
             await run.flush_models(final=False)
         await run.flush_models(final=True)
+        if not run.keep:
+            return {}
         return {key: run.results[key] for key in given}  # in the order given
 
     async def link(self, model_id: int | None, version_id: int | None) -> tuple[dict, list]:
@@ -165,8 +174,8 @@ async def _one(batch: list[str]):
 class _Run:
     """The state of one ``lookup`` call."""
 
-    def __init__(self, client: CivitaiClient, on_outcome):
-        self.client = client
+    def __init__(self, client: CivitaiClient, on_outcome, keep: bool = True):
+        self.client, self.keep = client, keep
         self.http = client._http
         self.on_outcome = on_outcome
         self.keys: dict[str, list[str]] = {}  # normalised hash → the keys as given
@@ -181,7 +190,8 @@ class _Run:
     async def emit(self, norm: str, make: Callable[[str], LookupOutcome]) -> None:
         for key in self.keys[norm]:
             outcome = make(key)
-            self.results[key] = outcome
+            if self.keep:
+                self.results[key] = outcome
             if self.on_outcome is not None:
                 result = self.on_outcome(outcome)
                 if inspect.isawaitable(result):

@@ -100,8 +100,8 @@ class LookupRunner:
 
     async def _lookup(self, batches, on_outcome):
         stream = getattr(self.client, "lookup_stream", None)
-        if stream is not None:
-            return await stream(batches, on_outcome=on_outcome)
+        if stream is not None:  # each answer saved by on_outcome, then released (keep)
+            return await stream(batches, on_outcome=on_outcome, keep=False)
         # a client with only ``lookup`` (a wrapper): everything in one call at the end
         hashes = [h async for batch in batches for h in batch]
         return await self.client.lookup(hashes, on_outcome=on_outcome)
