@@ -10,7 +10,7 @@ from .config import Settings, load_settings
 from .constants import BREAKER_FAILURES, BULK_LIMIT, MODELS_LIMIT, OUTAGE_REQUESTS
 from .errors import AuthError, CivitaiError, NotFoundError, as_sentence
 from .http import HttpCaller
-from .info import build_civitai_info
+from .info import build_civitai_info, slim_model
 from .limiter import SpacingLimiter
 from .mapping import (
     is_hash,
@@ -321,7 +321,8 @@ class _Run:
                 "GET", url, note=f"{len(ids)} models",
                 describe=lambda d: f"{len(models_by_id(d))} models",
             )  # fmt: skip
-            self.models.update({k: v for k, v in models_by_id(data).items() if k in self.models})
+            got = models_by_id(data)  # kept slim: only what the info is built from
+            self.models.update({k: slim_model(v) for k, v in got.items() if k in self.models})
             self.failures = 0
         except CivitaiError as exc:
             log.warning(

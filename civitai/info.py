@@ -164,6 +164,34 @@ def build_civitai_info(
     }
 
 
+#: What ``build_civitai_info`` and ``find_update`` read of a parent model and its versions
+_MODEL_KEYS = ("id", "name", "type", "nsfw", "description", "creator", "tags", "stats")
+_VERSION_KEYS = ("id", "name", "baseModel", "status", "publishedAt")
+
+
+def slim_model(model: Any) -> Any:
+    """``model`` (a ``/models`` entry) with only what ``build_civitai_info`` reads: a lookup
+    keeps each parent model for later versions of it, and a real one carries every
+    version's images and files (tens of KB); the same info is built from this."""
+    if not isinstance(model, dict):
+        return model
+    slim = {k: model[k] for k in _MODEL_KEYS if k in model}
+    versions = model.get("modelVersions")
+    if isinstance(versions, list):
+        slim["modelVersions"] = [_slim_version(v) for v in versions]
+    return slim
+
+
+def _slim_version(version: Any) -> Any:
+    if not isinstance(version, dict):
+        return version
+    slim = {k: version[k] for k in _VERSION_KEYS if k in version}
+    files = version.get("files")
+    if isinstance(files, list):  # find_update skips a version holding the matched hash
+        slim["files"] = [{"hashes": f.get("hashes")} if isinstance(f, dict) else f for f in files]
+    return slim
+
+
 def find_update(
     version: dict,
     model: dict | None,
