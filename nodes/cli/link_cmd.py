@@ -55,7 +55,7 @@ def _open(args, settings):
         db_path, unknown_retry_days=settings.retry_days, model_refresh_days=settings.refresh_days
     )
     path = os.path.abspath(args.file)
-    row = store.known_files().get(path)
+    row = store.get_path(path)
     if row is not None and path.endswith(os.sep + row.name.replace("/", os.sep)):
         folder, name = row.folder, row.name
         top = path[: -len(row.name) - 1]

@@ -190,9 +190,12 @@ def needs_classifying(entries, stored: dict[str, tuple]) -> list:
     ]  # fmt: skip
 
 
-async def classify_entries(entries, store, cancel=None, now: float | None = None) -> int:
-    """Classify and store the entries that need it; returns how many were read."""
-    todo = needs_classifying(entries, store.detected_identities())
+async def classify_entries(
+    entries, store, cancel=None, now: float | None = None, *, checked=False
+) -> int:
+    """Classify and store the entries that need it; returns how many were read.
+    ``checked``: ``entries`` are those already (the scan compares them with its rows)."""
+    todo = entries if checked else needs_classifying(entries, store.detected_identities())
     done = 0
     for start in range(0, len(todo), BATCH):
         if cancel is not None and cancel():

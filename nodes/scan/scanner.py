@@ -9,13 +9,22 @@ import logging
 import os
 import time
 from collections import Counter
+from itertools import chain
 
 from ...civitai import DEFAULT_WEB_BASE, IDENTIFY_MODES
 from ...hashing import FileIdentity, identity_key
 from ..store import STATUSES, FileUpdate, iso, utc_now
 from .beside import nsfw_limit, write_previews
 from .discover import Entry, Listing, list_models
-from .hash_step import EMPTY_FILE, classify_entries, file_problem, hash_entries, hash_one, in_worker
+from .hash_step import (
+    CLASSIFIED_EXTENSIONS,
+    EMPTY_FILE,
+    classify_entries,
+    file_problem,
+    hash_entries,
+    hash_one,
+    in_worker,
+)
 from .lookup_step import LookupRunner, ScanCancelled
 from .progress import ScanProgress
 from .sidecars import has_sidecar, read_sidecar_info
@@ -83,37 +92,44 @@ class Scanner:
         totals = {"bytes_hashed": 0, "files_hashed": 0, "from_sidecars": 0}
 
         unchanged, changed, to_hash, with_sidecar, from_cache = [], [], [], set(), []
-        for e in listing.entries:
-            st = e.st
-            ident = identity_key((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
-            row = known.get(e.path)
+        to_classify = []  # new or changed content, or no stored verdict yet
+        get, file_row, lookup = known.get, self.store.file_row, self.cache.lookup
+        for e in listing.entries:  # hot loop: an unchanged file costs a get and a compare
+            st, path = e.st, e.path
+            ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            k = get(path)  # a known_files tuple: path, identity, sha256, folder, name, …
             if e.has_sidecar:
-                with_sidecar.add(e.path)
-            if row and row.identity == ident and row.sha256:
-                if row.folder == e.folder and row.name == e.name:
-                    unchanged.append(row)
+                with_sidecar.add(path)
+            if k is not None and k[1:5] != ident:
+                ident = identity_key(ident)  # inodes ≥ 2**63 are stored folded
+            same = k is not None and k[1:5] == ident
+            if not (same and k[11]) and path.lower().endswith(CLASSIFIED_EXTENSIONS):
+                to_classify.append(e)
+            if same and k[5]:
+                if k[6] == e.folder and k[7] == e.name:
+                    unchanged.append(k)  # a FileRow only where one is needed
                 else:
-                    changed.append(FileUpdate(e.path, e.folder, e.name, ident, row.hashes,
+                    row = file_row(k)
+                    changed.append(FileUpdate(path, e.folder, e.name, ident, row.hashes,
                                               row.file_error))  # fmt: skip
                 continue
-            if e.st.st_size == 0:  # nothing to hash or look up: an error record
-                changed.append(FileUpdate(e.path, e.folder, e.name, ident, None, EMPTY_FILE))
+            ident = identity_key(ident)
+            if st.st_size == 0:  # nothing to hash or look up: an error record
+                changed.append(FileUpdate(path, e.folder, e.name, ident, None, EMPTY_FILE))
                 continue
-            hashes = self.cache.lookup(FileIdentity(*ident))
+            hashes = lookup(FileIdentity(*ident))
             if hashes:
-                from_cache.append(FileUpdate(e.path, e.folder, e.name, ident, dict(hashes)))
+                from_cache.append(FileUpdate(path, e.folder, e.name, ident, dict(hashes)))
             else:
                 to_hash.append(e)
         # not read now (renamed, or hashed by `hash`): checked as a fresh hash would be
         changed += await asyncio.to_thread(_checked, from_cache)
         # last_seen of an unchanged file moves at most hourly: a re-scan writes nothing
         stale = iso(started - TOUCH_AFTER_SECONDS)
-        self.store.touch_files(
-            [r.path for r in unchanged if r.missing or (r.last_seen or "") < stale], started
-        )
+        self.store.touch_files([k[0] for k in unchanged if k[9] or (k[10] or "") < stale], started)
         # what each new or changed file is, from its header: cheap, and before the hashing
         totals["files_classified"] = await classify_entries(
-            listing.entries, self.store, cancel, started
+            to_classify, self.store, cancel, started, checked=True
         )
         self.store.save_files(changed, started)
 
@@ -124,7 +140,8 @@ class Scanner:
         # lookups while hashing goes on (stream.py): small files of looked-up folders first
         feed = LookupFeed(self, listing, with_sidecar, identify, retry_unknown, runner, totals)
         to_hash.sort(key=lambda e: (not feed.folder_looked_up(e.folder), e.st.st_size))
-        feed.add(unchanged + changed)
+        every = feed.lookups  # offline, the feed only reads sidecars
+        feed.add([file_row(k) for k in unchanged if every or k[0] in with_sidecar] + changed)
         lookups = asyncio.ensure_future(feed.run())
         try:
             hashed, skipped, cancelled = await hash_entries(
@@ -136,7 +153,7 @@ class Scanner:
             raise
         feed.close()
         skipped = listing.skipped + skipped
-        files = unchanged + changed + hashed  # FileRow and FileUpdate: same attributes
+        files = changed + hashed  # FileUpdates; unchanged: known_files tuples
         if cancelled:
             await _stop(lookups)
         else:
@@ -146,19 +163,22 @@ class Scanner:
                 await lookups
             except ScanCancelled:
                 cancelled = True
-        missing = [] if cancelled else self._mark_missing(known, files, listing, selected)
+        missing = (
+            [] if cancelled else self._mark_missing(known, files, unchanged, listing, selected)
+        )
         previews = {"written": 0}
         if self.write_previews and self.client is not None and not cancelled:
             tracker.phase("previews", current=None)
-            previews = await write_previews(self.store, self.client, files,
+            previews = await write_previews(self.store, self.client,
+                                            [*map(file_row, unchanged), *files],
                                             self.preview_limit, cancel)  # fmt: skip
         tracker.phase("done", current=None)
         calls = (getattr(self.client, "calls", 0) if self.client else 0) - calls_before
-        by_status, by_category, errors = self._report(files)
+        by_status, by_category, errors = self._report(files, unchanged)
         with_update = self.store.with_update()
         summary = {
             "identify": identify,
-            "files_total": len(files),
+            "files_total": len(unchanged) + len(files),
             "files_hashed": totals["files_hashed"],
             "files_classified": totals["files_classified"],
             "bytes_hashed": totals["bytes_hashed"] + runner.totals["bytes_hashed"],
@@ -170,7 +190,8 @@ class Scanner:
             "errors": errors,
             "skipped": [s.to_json() for s in skipped],
             "missing": len(missing),
-            "updates": sum(1 for f in files if f.sha256 and f.sha256 in with_update),
+            "updates": sum(1 for f in files if f.sha256 and f.sha256 in with_update)
+            + sum(1 for k in unchanged if k[5] in with_update),
             "previews": previews["written"],
             "cancelled": cancelled,
             "started_at": iso(started),
@@ -178,7 +199,7 @@ class Scanner:
         }
         _log.info(
             "scan %s: %s, %d hashed (%s), %s, %s; %d skipped, %s",
-            "cancelled" if cancelled else "done", _count(len(files), "file"),
+            "cancelled" if cancelled else "done", _count(summary["files_total"], "file"),
             totals["files_hashed"], _count(summary["bytes_hashed"], "byte"),
             _count(calls, "API call"), _counts_text(by_status), len(skipped),
             _count(len(errors), "error"),
@@ -203,22 +224,24 @@ class Scanner:
                 found += 1
         return found
 
-    def _report(self, files) -> tuple[dict, dict, list[dict]]:
-        """Counts by status and by category, and the errors, for this scan's files; computed
-        in memory (the statuses follow the same rules as the store's records)."""
+    def _report(self, files, unchanged=()) -> tuple[dict, dict, list[dict]]:
+        """Counts by status and by category, and the errors, for this scan's files (and the
+        ``unchanged`` known_files tuples); computed in memory (the statuses follow the same
+        rules as the store's records)."""
         states = self.store.lookup_states()
         lookup_errors = self.store.lookup_errors()
         pairs = Counter()
         errors = []
-        for f in files:
-            status = states.get(f.sha256, _NO_STATE)[0] if f.sha256 else None
-            if status != "identified" and f.file_error:
-                errors.append({"folder": f.folder, "name": f.name, "error": f.file_error})
+        seen = ((f.sha256, f.folder, f.name, f.file_error) for f in files)
+        for sha, folder, name, file_error in chain(seen, (k[5:9] for k in unchanged)):
+            status = states.get(sha, _NO_STATE)[0] if sha else None
+            if status != "identified" and file_error:
+                errors.append({"folder": folder, "name": name, "error": file_error})
                 status = "error"
             elif status == "error":
-                errors.append({"folder": f.folder, "name": f.name,
-                               "error": lookup_errors.get(f.sha256)})  # fmt: skip
-            pairs[(f.folder, status or "not_checked")] += 1
+                errors.append({"folder": folder, "name": name,
+                               "error": lookup_errors.get(sha)})  # fmt: skip
+            pairs[(folder, status or "not_checked")] += 1
         by_status = dict.fromkeys(STATUSES, 0)
         by_category: dict[str, dict[str, int]] = {}
         for (folder, status), n in pairs.items():
@@ -226,14 +249,16 @@ class Scanner:
             by_category.setdefault(folder, {})[status] = n
         return by_status, by_category, errors
 
-    def _mark_missing(self, known, files, listing, selected) -> list[str]:
-        seen = {f.path for f in files} | {s.path for s in listing.skipped}
+    def _mark_missing(self, known, files, unchanged, listing, selected) -> list[str]:
+        seen = {k[0] for k in unchanged}
+        seen.update(f.path for f in files)
+        seen.update(s.path for s in listing.skipped)
         roots = {cat: [os.path.join(r, "") for r in listing.roots.get(cat, [])]
                  for cat in selected}  # fmt: skip
         gone = [
-            row.path for row in known.values()
-            if not row.missing and row.path not in seen and row.folder in roots
-            and any(row.path.startswith(r) for r in roots[row.folder])
+            path for path, k in known.items()  # k: a known_files tuple (folder k[6])
+            if not k[9] and k[6] in roots and path not in seen
+            and any(path.startswith(r) for r in roots[k[6]])
         ]  # fmt: skip
         if gone:
             self.store.mark_missing(gone)

@@ -40,7 +40,8 @@ class LookupFeed:
         self.identify, self.retry_unknown = identify, retry_unknown
         self.runner, self.totals = runner, totals
         self.lookups = identify != "none" and scanner.client is not None
-        self.states = self.store.lookup_states()
+        # offline: nothing is looked up, states are read only for the files with a sidecar
+        self.states = self.store.lookup_states() if self.lookups else {}
         # identified long ago: asked again in the same bulk calls, so update notices stay fresh
         self.stale = self.store.stale_identified() if self.lookups else set()
         self.now = iso(utc_now())
@@ -104,9 +105,13 @@ class LookupFeed:
             files, self._inbox = self._inbox, []
             beside = [f for f in files if f.path in self.with_sidecar]
             if beside:
+                if not self.lookups:
+                    self.states.update(self.store.lookup_states(f.sha256 for f in beside))
                 self.totals["from_sidecars"] += await self.scanner._read_sidecars(
                     beside, self.listing, self.states
                 )
+            if not self.lookups:
+                continue  # nothing is wanted (_wants): no per-file work
             fresh = []
             for f in files:
                 sha = f.sha256

@@ -103,12 +103,20 @@ class ModelStore:
         self._conn.close()
 
     # -- files -------------------------------------------------------------------------
-    def known_files(self) -> dict[str, FileRow]:
-        """Every file row by path (one query; a re-scan compares identities in memory)."""
-        rows = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files")
-        loader = self._hashes_json
-        return {r[0]: FileRow(r[0], r[1], r[2], (r[3], r[4], r[5], r[6]), r[7], r[8],
-                              bool(r[9]), loader, r[10]) for r in rows}  # fmt: skip
+    def known_files(self) -> dict[str, tuple]:
+        """Every file row by path as a plain ``KNOWN_COLUMNS`` tuple: one narrow query, no
+        objects (a re-scan compares identities in a tight loop; ``file_row`` makes a row)."""
+        return {r[0]: r for r in self._conn.execute(f"SELECT {KNOWN_COLUMNS} FROM files")}
+
+    def file_row(self, known: tuple) -> FileRow:
+        path, dev, ino, size, mtime_ns, sha, folder, name, error, missing, last_seen, _ = known
+        return FileRow(path, folder, name, (dev, ino, size, mtime_ns), sha, error,
+                       bool(missing), self._hashes_json, last_seen)  # fmt: skip
+
+    def get_path(self, path: str) -> FileRow | None:
+        r = self._conn.execute(f"SELECT {KNOWN_COLUMNS} FROM files WHERE path = ?", (path,))
+        r = r.fetchone()
+        return self.file_row(r) if r else None
 
     def _hashes_json(self, path: str) -> str | None:
         row = self._conn.execute("SELECT hashes FROM files WHERE path = ?", (path,)).fetchone()
@@ -187,19 +195,24 @@ class ModelStore:
     def get_file(self, folder: str, name: str) -> FileRow | None:
         """The present file registered as ``folder``/``name`` (most recently seen first)."""
         r = self._conn.execute(
-            f"SELECT {_FILE_COLUMNS} FROM files WHERE folder = ? AND name = ? "
+            f"SELECT {KNOWN_COLUMNS} FROM files WHERE folder = ? AND name = ? "
             "ORDER BY missing, last_seen DESC LIMIT 1",
             (folder, name),
         ).fetchone()
-        if r is None:
-            return None
-        return FileRow(r[0], r[1], r[2], (r[3], r[4], r[5], r[6]), r[7], r[8], bool(r[9]),
-                       self._hashes_json, r[10])  # fmt: skip
+        return self.file_row(r) if r else None
 
     # -- lookups -----------------------------------------------------------------------
-    def lookup_states(self) -> dict[str, tuple[str, str | None]]:
-        """SHA256 → (status, retry_after) for every lookup done so far."""
-        rows = self._conn.execute("SELECT sha256, status, retry_after FROM lookups")
+    def lookup_states(self, sha256s=None) -> dict[str, tuple[str, str | None]]:
+        """SHA256 → (status, retry_after) for every lookup done so far (only those of
+        ``sha256s`` when given: one statement over a JSON array)."""
+        if sha256s is None:
+            rows = self._conn.execute("SELECT sha256, status, retry_after FROM lookups")
+        else:
+            rows = self._conn.execute(
+                "SELECT sha256, status, retry_after FROM lookups "
+                "WHERE sha256 IN (SELECT value FROM json_each(?))",
+                (json.dumps([s.upper() for s in sha256s if s]),),
+            )
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def stale_identified(self, now: float | None = None) -> set[str]:
@@ -380,8 +393,10 @@ class ModelStore:
         return counts
 
 
-_FILE_COLUMNS = (
-    "path, folder, name, dev, ino, size, mtime_ns, sha256, file_error, missing, last_seen"
+#: ``known_files``' tuple: the path, then the identity the scan compares
+KNOWN_COLUMNS = (
+    "path, dev, ino, size, mtime_ns, sha256, folder, name, file_error, missing, last_seen, "
+    "detected IS NOT NULL"
 )
 
 
