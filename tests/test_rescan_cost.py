@@ -18,9 +18,7 @@ def tree(root):
     (root / "loras" / "m_00.civitai.info").write_text("{}")  # one sidecar: its row is made
 
 
-async def test_an_unchanged_rescan_makes_rows_only_for_files_with_a_sidecar(
-    tmp_path, monkeypatch
-):
+async def test_an_unchanged_rescan_makes_rows_only_for_files_with_a_sidecar(tmp_path, monkeypatch):
     root, db = tmp_path / "models", tmp_path / "db.sqlite3"
     tree(root)
     async with open_scanner(root, db) as (scanner, store, _):
