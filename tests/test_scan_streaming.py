@@ -92,8 +92,8 @@ async def test_other_is_hashed_first_when_only_other_is_looked_up(tmp_path, fake
     order = []
     async with open_scanner(root, tmp_path / "db.sqlite3", fake_civitai) as (scanner, _, _):
         real = scanner.cache.get_or_hash
-        scanner.cache.get_or_hash = lambda path, **kw: order.append(path.rsplit("/", 1)[1]) or (
-            real(path, **kw)
+        scanner.cache.get_or_hash = lambda path, **kw: (
+            order.append(path.rsplit("/", 1)[1]) or (real(path, **kw))
         )
         await scanner.scan(identify="other")
     # (then the AutoV3 reads of the two unknown "other" files)
