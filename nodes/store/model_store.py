@@ -9,57 +9,27 @@ transaction: a crash loses at most the write in flight. The store is used from o
 import json
 import logging
 import os
-from dataclasses import dataclass, field
-from functools import cached_property
 
 from ...hashing import connect_db, identity_key, transaction
 from .detections import detected_identities, save_detections
 from .fts import ensure_fts
 from .info_parts import save_model, split_info
 from .query import Lister, Query
-from .records import RECORD_COLUMNS, RECORD_FROM, iso, lookup_columns, row_to_record, utc_now
+from .records import (  # FileRow, FileUpdate: the rows the store takes and gives
+    RECORD_COLUMNS,
+    RECORD_FROM,
+    FileRow,
+    FileUpdate,
+    iso,
+    lookup_columns,
+    row_to_record,
+    utc_now,
+)
 from .schema import migrate
 
 _log = logging.getLogger(__name__)
 
 STATUSES = ("identified", "unknown", "error", "pending", "not_checked")
-
-
-@dataclass
-class FileRow:
-    """What the scanner needs to know about a file it saw before. ``hashes`` is parsed on
-    first use: a re-scan of 10,000 unchanged files only needs ``identity`` and ``sha256``."""
-
-    path: str
-    folder: str
-    name: str
-    identity: tuple  # (dev, ino, size, mtime_ns)
-    sha256: str | None
-    file_error: str | None
-    missing: bool
-    loader: object = field(default=None, repr=False, compare=False)  # path → hashes JSON
-    last_seen: str | None = field(default=None, compare=False)
-
-    @cached_property
-    def hashes(self) -> dict | None:
-        raw = self.loader(self.path) if self.loader is not None and self.sha256 else None
-        return json.loads(raw) if raw else None
-
-
-@dataclass(frozen=True)
-class FileUpdate:
-    """One file as seen by a scan (``hashes`` None when it could not be hashed)."""
-
-    path: str
-    folder: str
-    name: str
-    identity: tuple
-    hashes: dict | None = None
-    file_error: str | None = None
-
-    @property
-    def sha256(self) -> str | None:
-        return (self.hashes or {}).get("SHA256")
 
 
 class ModelStore:

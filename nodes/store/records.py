@@ -1,14 +1,54 @@
-"""Store rows → model records (the shape in docs/internals.md "A model record"), and the small
-helpers the store needs to fill its columns (timestamps, search text)."""
+"""Store rows → model records (the shape in docs/internals.md "A model record"), the file rows
+the store takes and gives (``FileUpdate``, ``FileRow``), and the small helpers the store
+needs to fill its columns (timestamps, search text)."""
 
 import json
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 
 from .detections import detection_fields
 from .info_parts import join_info
 
 HASH_KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
+
+
+@dataclass
+class FileRow:
+    """What the scanner needs to know about a file it saw before. ``hashes`` is parsed on
+    first use: a re-scan of 10,000 unchanged files only needs ``identity`` and ``sha256``."""
+
+    path: str
+    folder: str
+    name: str
+    identity: tuple  # (dev, ino, size, mtime_ns)
+    sha256: str | None
+    file_error: str | None
+    missing: bool
+    loader: object = field(default=None, repr=False, compare=False)  # path → hashes JSON
+    last_seen: str | None = field(default=None, compare=False)
+
+    @cached_property
+    def hashes(self) -> dict | None:
+        raw = self.loader(self.path) if self.loader is not None and self.sha256 else None
+        return json.loads(raw) if raw else None
+
+
+@dataclass(frozen=True)
+class FileUpdate:
+    """One file as seen by a scan (``hashes`` None when it could not be hashed)."""
+
+    path: str
+    folder: str
+    name: str
+    identity: tuple
+    hashes: dict | None = None
+    file_error: str | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        return (self.hashes or {}).get("SHA256")
 
 
 # The SELECT every record query uses; ``status`` is computed here so filters and counts agree.
