@@ -170,3 +170,30 @@ def test_another_process_keeps_the_tallies(tmp_path):
     assert store.counts() == {"identified": 1, "unknown": 1, "error": 0, "pending": 0,
                               "not_checked": len(PATHS) - 3}  # fmt: skip
     store.close()
+
+
+def test_a_filtered_total_without_q_reads_the_tallies_not_the_files(tmp_path):
+    """The panel asks a page and its total for every menu choice: counting a status filter
+    read every file's status; the tallies give the same number."""
+    store = ModelStore(tmp_path / "db.sqlite3")
+    updates = [FileUpdate(f"/m/{f}/{i}.safetensors", f, f"{i}.safetensors", (1, i, 1, 1),
+                          {"SHA256": f"{i:064X}"}) for i, f in
+               enumerate(["loras", "checkpoints", "loras", "vae"] * 25)]  # fmt: skip
+    store.save_files(updates)
+    for i in range(0, 100, 3):
+        store.save_outcome(f"{i:064X}", "identified", {"model_name": f"m{i}", "base_model": "Pony"})
+    store.save_outcome(f"{1:064X}", "unknown")
+    store.mark_missing(["/m/loras/0.safetensors"])
+    cases = [{"status": "identified"}, {"status": "not_checked", "category": "loras"},
+             {"category": "vae"}, {"base_model": "Pony", "category": "checkpoints"},
+             {"status": "unknown"}, {}]  # fmt: skip
+    seen = []
+    store.lister.conn.set_trace_callback(seen.append)
+    for filters in cases:
+        for missing in (False, True):
+            query = Query(filters=filters, include_missing=missing)
+            want = sum(1 for r in store.list_records(**filters, include_missing=missing))
+            seen.clear()
+            assert store.total(query) == want, (filters, missing)
+            assert not [s for s in seen if "FROM files" in s], seen
+    store.close()

@@ -233,6 +233,12 @@ class Lister:
         return [r[:width] for r in fetched], nxt
 
     def total(self, query: Query) -> int:
+        """How many records match ``query``. Without ``q`` and with menu filters only
+        (FACETS), from the tallies (facets' ``total``): a status filter counted 100,000
+        files' statuses (~0.1-0.5 s) for every page the panel asked."""
+        active = [k for k, v in (query.filters or {}).items() if v]
+        if not query.q and all(k in FACETS for k in active):
+            return self.facets(query)["total"]
         source, params, driven = self.source(query)
         where, more = self.where(query, driven=driven)
         params += more
