@@ -17,6 +17,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -108,19 +109,44 @@ def _open_checked(path: str, timeout: float, mode: str) -> sqlite3.Connection:
     try:
         # busy_timeout first, so switching the journal mode waits for another opener.
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # before WAL writes a new file's header
-        conn.execute(f"PRAGMA journal_mode = {mode}")
+        # before WAL writes a new file's header
+        _while_locked(conn, f"PRAGMA page_size = {PAGE_SIZE}", timeout)
+        _while_locked(conn, f"PRAGMA journal_mode = {mode}", timeout)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         _check_once(conn, path)
-        conn.execute(
+        _while_locked(
+            conn,
             "CREATE TABLE IF NOT EXISTS schema_version "
-            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+            timeout,
         )
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _while_locked(conn: sqlite3.Connection, sql: str, timeout: float) -> None:
+    """``sql``, tried again for up to ``timeout`` s while another connection holds the lock
+    it needs. Two processes opening a NEW store at once (a CLI scan starting beside
+    ComfyUI): switching its journal mode needs the file to itself, and SQLite answers
+    "database is locked" at once instead of calling the busy handler (it would deadlock)."""
+    deadline, pause = time.monotonic() + timeout, 0.01
+    while True:
+        try:
+            conn.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 # (st_dev, st_ino) of the database files this process has checked: quick_check reads the

@@ -96,7 +96,7 @@ def test_quick_check_reads_a_file_once_per_process(db, tmp_path, monkeypatch):
 
 def test_a_locked_database_is_not_moved_aside(db, tmp_path):
     path = tmp_path / "x.sqlite"
-    holder = sqlite3.connect(path, isolation_level=None)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("CREATE TABLE t (a)")
     holder.execute("BEGIN EXCLUSIVE")  # rollback-journal mode: nobody else may even read
     with pytest.raises(sqlite3.OperationalError, match="locked"):
@@ -309,3 +309,23 @@ def test_hash_command_hashes_without_a_newer_cache_and_leaves_it(tmp_path):
     assert json.loads(run.stdout)["CRC32"] == "85114A0D"
     assert "newer version of CivitAI Identify" in run.stderr
     assert _rows(path, "hash_cache") == []  # nothing written into the newer cache either
+
+
+def test_opening_waits_while_another_connection_holds_the_file(db, tmp_path):
+    """Opening waits (up to ``timeout``) while another connection has the file to itself.
+    The race this guards, two processes opening a NEW store at once (SQLite answering
+    "database is locked" at once while switching the journal mode), is exercised by
+    tests/test_two_processes_store.py's two CLI scans."""
+    path = tmp_path / "new.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.3, holder.execute, ("COMMIT",))
+    release.start()
+    try:
+        conn = db.connect_db(path, timeout=10)
+    finally:
+        release.join()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    holder.close()
