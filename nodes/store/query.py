@@ -28,6 +28,8 @@ from .fts import TABLE as FTS_TABLE
 from .records import MODEL_JOIN, like_pattern, record_columns, status_sql
 
 DEFAULT_LIMIT = 200
+# the rowids of the files one phrase matches (its parameter: _phrase(word))
+_MATCHES = f"SELECT rowid AS r FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
 SMALL_MATCH = 2000  # a q word matching at most this many files drives a page (source())
 MAX_LIMIT = 1000
 
@@ -157,12 +159,20 @@ class Lister:
         n, _, word = min(counted)
         if rows and n > SMALL_MATCH:
             return "files AS f", [], None
-        return (f"(SELECT rowid AS r FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?) AS m "
-                "CROSS JOIN files AS f ON f.rowid = m.r", [_phrase(word)], word)  # fmt: skip
+        return (f"({_MATCHES}) AS m CROSS JOIN files AS f ON f.rowid = m.r",
+                [_phrase(word)], word)  # fmt: skip
+
+    def matching(self, query: Query, rows: bool = False, extra=((), ())) -> tuple[str, list]:
+        """``FROM … [WHERE …]`` of the files ``query`` matches (``source`` + ``where``) and
+        its parameters; ``extra``: more (terms, parameters), e.g. a page's cursor."""
+        source, params, driven = self.source(query, rows=rows)
+        where, more = self.where(query, driven=driven)
+        where, params = [*where, *extra[0]], [*params, *more, *extra[1]]
+        return f"FROM {source}" + (" WHERE " + " AND ".join(where) if where else ""), params
 
     def _matches(self, word: str) -> int:
         """How many files ``word`` matches, counted up to SMALL_MATCH + 1."""
-        sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?)"
+        sql = f"SELECT COUNT(*) FROM ({_MATCHES} LIMIT ?)"
         return self.conn.execute(sql, (_phrase(word), SMALL_MATCH + 1)).fetchone()[0]
 
     def where(
@@ -188,8 +198,7 @@ class Lister:
 
     def _word(self, word: str) -> tuple[str, list]:
         if self.fts and len(word) >= 3:
-            return (f"f.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)",
-                    [_phrase(word)])  # fmt: skip
+            return f"f.rowid IN ({_MATCHES})", [_phrase(word)]
         return ("(py_lower(f.name) LIKE ? ESCAPE '\\' OR f.sha256 IN "
                 "(SELECT sha256 FROM lookups WHERE search_text LIKE ? ESCAPE '\\'))",
                 [like_pattern(word)] * 2)  # fmt: skip
@@ -198,20 +207,16 @@ class Lister:
         """The matching rows (records.record_columns(full)) of one page, and the next page's
         cursor. ``full=False``: the brief info only (no details, no model rows read)."""
         keys, desc = query.check_sort()
-        source, params, driven = self.source(query, rows=True)
-        where, more = self.where(query, driven=driven)
-        params += more
+        after = ((), ())
         if query.cursor:
             values = _decode_cursor(query.cursor, query.sort, len(keys))
             cols = ", ".join((*keys, "f.rowid"))
-            where.append(f"({cols}) {'<' if desc else '>'} ({', '.join('?' * len(values))})")
-            params += values
+            term = f"({cols}) {'<' if desc else '>'} ({', '.join('?' * len(values))})"
+            after = ((term,), values)
+        matching, params = self.matching(query, rows=True, extra=after)
         order = ", ".join(f"k{i}{' DESC' if desc else ''}" for i in range(len(keys) + 1))
         inner = ", ".join(f"{k} AS k{i}" for i, k in enumerate((*keys, "f.rowid")))
-        sql = f"SELECT {inner} FROM {source}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {order}"
+        sql = f"SELECT {inner} {matching} ORDER BY {order}"
         if query.limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [query.limit + 1, query.offset]
@@ -239,13 +244,8 @@ class Lister:
         active = [k for k, v in (query.filters or {}).items() if v]
         if not query.q and all(k in FACETS for k in active):
             return self.facets(query)["total"]
-        source, params, driven = self.source(query)
-        where, more = self.where(query, driven=driven)
-        params += more
-        sql = f"SELECT COUNT(*) FROM {source}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return self.conn.execute(sql, params).fetchone()[0]
+        matching, params = self.matching(query)
+        return self.conn.execute(f"SELECT COUNT(*) {matching}", params).fetchone()[0]
 
     def facets(self, query: Query) -> dict:
         """``{facet: [[value, count], …]}`` (sorted by value) and ``total`` for ``query``:
@@ -293,14 +293,10 @@ class Lister:
     def _grouped(self, query: Query, extra: list[str]) -> list[tuple]:
         """One GROUP BY over the raw columns of the files ``query.q`` matches."""
         base = Query(q=query.q, include_missing=query.include_missing)
-        source, params, driven = self.source(base, rows=True)  # big: the covering index
-        where, more = self.where(base, driven=driven)
-        params += more
+        matching, params = self.matching(base, rows=True)  # big: the covering index
         cols = ", ".join([*FACET_COLUMNS, *(f"({FILTERS[n]})" for n in extra)])
-        sql = f"SELECT {cols}, COUNT(*) FROM {source}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        raw = self.conn.execute(f"{sql} GROUP BY {cols}", params).fetchall()
+        raw = self.conn.execute(f"SELECT {cols}, COUNT(*) {matching} GROUP BY {cols}",
+                                params).fetchall()  # fmt: skip
         width = len(FACET_COLUMNS)
         return [(*(_FACET_RULES[n](r) if n in _FACET_RULES else r[width + extra.index(n)]
                    for n in FACETS), r[-1]) for r in raw]  # fmt: skip
