@@ -31,6 +31,8 @@ JOURNAL_MODES = ("WAL", "DELETE", "TRUNCATE", "PERSIST")
 # records <= 300 MB). An existing file keeps its page size (it changes only on VACUUM
 # outside WAL mode).
 PAGE_SIZE = 8192
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
 _SQLITE_PROTOCOL = 15
@@ -145,6 +147,10 @@ def _while_locked(conn: sqlite3.Connection, sql: str, timeout: float) -> None:
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED (by its code, as ``_is_lock_failure`` reads codes)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
     text = str(exc).lower()
     return "database is locked" in text or "database is busy" in text
 
