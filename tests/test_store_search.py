@@ -1,6 +1,8 @@
 """The listing's search index (nodes/store/fts.py): one FTS5 table over file names and
 their lookups' search text, kept by triggers for every writer."""
 
+import sqlite3
+
 import pytest
 from packload import pack_module
 from test_store_query import FileUpdate, ModelStore, Query, keys_of, seed, sha
@@ -116,3 +118,24 @@ def test_a_rare_word_starts_from_its_matches(seeded):
     ).fetchall()
     assert driven == "_00012" and fts.TABLE in plan[0][-1], plan
     assert seeded.lister.total(Query(q="_00012")) == 1
+
+
+def test_writes_go_on_after_another_connection_changes_the_schema(tmp_path):
+    """SQLite 3.40 answers "no such table: files" to the first upsert whose trigger feeds
+    the FTS5 table when another connection changed the schema since this one opened (the
+    hash cache making its table in the same file, a newer CLI adding one). The store
+    connects the index when it opens, so that first write of a scan is not lost."""
+    db = tmp_path / "db.sqlite3"
+    ModelStore(db).close()
+    store = ModelStore(db)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("CREATE TABLE someone_elses (x)")
+    other.close()
+    store.save_files([FileUpdate("/m/loras/a.safetensors", "loras", "a.safetensors",
+                                 (1, 1, 1, 1), {"SHA256": sha(1)})])  # fmt: skip
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("CREATE TABLE someone_elses_too (x)")
+    other.close()
+    store.save_outcome(sha(1), "identified", {"model_name": "Quokka"})
+    assert keys_of(store.page(Query(q="quokka", limit=10))[0]) == {("loras", "a.safetensors")}
+    store.close()

@@ -68,6 +68,7 @@ def ensure_fts(conn: sqlite3.Connection) -> bool:
     old = [t for t in _OLD_TABLES if t in tables]
     if TABLE in tables and not old:
         _ensure_triggers(conn)  # a rebuilt source table (schema 3) dropped its triggers
+        _connect(conn)
         return True
     if TABLE not in tables and not fts_available(conn):
         return False
@@ -90,6 +91,14 @@ def ensure_fts(conn: sqlite3.Connection) -> bool:
         for name, body in _TRIGGERS.items():
             conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
     return True
+
+
+def _connect(conn: sqlite3.Connection) -> None:
+    """Connect the index in this connection now. SQLite 3.40 answers "no such table:
+    files" to the first upsert on files or lookups whose trigger connects it when another
+    connection changed the schema since this one opened (the hash cache making its table
+    in the same file, another process's migration): that write would be lost."""
+    conn.execute(f"SELECT 1 FROM {TABLE} LIMIT 0").fetchall()
 
 
 def _ensure_triggers(conn: sqlite3.Connection) -> None:
