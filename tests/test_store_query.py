@@ -293,8 +293,12 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     got = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     assert got == want
     columns = [r[1] for r in store.lister.conn.execute("PRAGMA table_info(lookups)")]
-    # the big column last (small ones are read without it); civitai_info is NULL since 6
-    assert columns[-1] == "details" and columns[-4:-1] == ["civitai_info", "model_id", "brief"]
+    # the big columns last (small ones are read without them); civitai_info is NULL since
+    # 6; has_update (8) is read through its partial index
+    assert columns[-5:] == ["civitai_info", "model_id", "brief", "details", "has_update"]
+    plan = store.lister.conn.execute("EXPLAIN QUERY PLAN SELECT sha256 FROM lookups "
+                                     "WHERE has_update = 1").fetchall()  # fmt: skip
+    assert "lookups_with_update" in str(plan)
     assert store.lister.fts and store.total(Query(q="anime")) > 0
     store.close()
 

@@ -3,14 +3,16 @@ hashed, so the panel shows kinds early) and reading it back into a record with t
 things it makes possible — ``suggested_category`` for a file in no model folder, and
 ``warnings`` when CivitAI's match disagrees with the tensors.
 
-The ``detected`` column holds hashing/classify's dict as JSON, or ``{"error": sentence}``
-when the header could not be read (so an unreadable file is not re-read every scan).
+The ``detected`` column holds hashing/classify's dict, or ``{"error": sentence}`` when the
+header could not be read (so an unreadable file is not re-read every scan): packed
+(packing.py) since schema 8, JSON text before (read as before).
 """
 
 import json
 from dataclasses import dataclass
 
 from ...hashing.classify import same_family
+from .packing import pack, unpack
 
 OTHER = "other"
 # CivitAI categories (civitai/types.py) that the same weights may honestly carry
@@ -39,7 +41,8 @@ class Detection:
     def columns(self) -> tuple:
         d = self.detected or {}
         blob = {"error": self.error} if self.error else self.detected
-        return json.dumps(blob), d.get("kind"), d.get("base_model")
+        stored = pack(blob) if isinstance(blob, dict) else json.dumps(blob)
+        return stored, d.get("kind"), d.get("base_model")
 
 
 def save_detections(conn, detections: list[Detection], stamp: str) -> None:
@@ -65,9 +68,9 @@ def detected_identities(conn) -> dict[str, tuple]:
 
 def detection_fields(raw: str | None, folder: str, info: dict | None) -> dict:
     """The record's ``detected``, ``detect_error``, ``suggested_category``, ``warnings``."""
-    try:
-        blob = json.loads(raw) if raw else None
-    except ValueError:
+    try:  # packed (schema 8), or JSON text
+        blob = (json.loads(raw) if isinstance(raw, str) else unpack(raw)) if raw else None
+    except (ValueError, RecursionError):
         blob = None
     error = blob.get("error") if isinstance(blob, dict) and "kind" not in blob else None
     detected = blob if isinstance(blob, dict) and "kind" in blob else None

@@ -1,11 +1,12 @@
 """A civitai_info in three parts (schema 6), so 100,000 records fit the store's budget and
 the brief listing reads only what it shows.
 
-- ``brief`` (``lookups.brief``, plain JSON): the info as ``GET models?view=brief`` shows it,
+- ``brief`` (``lookups.brief``, packed: packing.py; plain JSON text before schema 8): the
+  info as ``GET models?view=brief`` shows it,
   every key kept: the details-only keys (``DETAIL_KEYS``) null, ``images`` only the
   thumbnail candidates (``thumbnail_images``). The one definition of both: the store writes
   it, ``nodes/comfy/record_views.py`` trims a record with the same rule.
-- ``details`` (``lookups.details``, zlib-compressed JSON): the version's details-only
+- ``details`` (``lookups.details``, packed): the version's details-only
   values, and ``images`` when the brief kept fewer than all.
 - the model part (``civitai_models.data`` keyed by CivitAI's model id, compressed): the
   ``MODEL_KEYS`` every version of one model shares (the description is most of an info's
@@ -17,7 +18,8 @@ latest description). A part that cannot be read gives the brief data and a sente
 """
 
 import json
-import zlib
+
+from .packing import pack, unpack
 
 # Details-only keys: null in the brief view (the details view fetches the full record).
 DETAIL_KEYS = ("description", "version_description", "creator", "file")
@@ -65,8 +67,8 @@ def model_id_of(info: dict) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def split_info(info: dict) -> tuple[str, bytes, int | None, dict | None]:
-    """→ (brief JSON, details blob, model id, model part or None without a model id)."""
+def split_info(info: dict) -> tuple[bytes, bytes, int | None, dict | None]:
+    """→ (brief blob, details blob, model id, model part or None without a model id)."""
     brief = brief_info(info)
     model_id = model_id_of(info)
     inline = DETAIL_KEYS if model_id is None else tuple(k for k in DETAIL_KEYS
@@ -78,7 +80,7 @@ def split_info(info: dict) -> tuple[str, bytes, int | None, dict | None]:
     if absent:  # a partial info (tests, old sidecars) comes back without the keys it lacked
         details[_ABSENT] = absent
     model = None if model_id is None else {key: info.get(key) for key in MODEL_KEYS}
-    return json.dumps(brief, separators=(",", ":")), pack(details), model_id, model
+    return pack(brief), pack(details), model_id, model
 
 
 def merge_model(old: dict | None, new: dict) -> dict:
@@ -87,28 +89,13 @@ def merge_model(old: dict | None, new: dict) -> dict:
     return {key: new.get(key) if new.get(key) is not None else old.get(key) for key in MODEL_KEYS}
 
 
-def pack(value: dict) -> bytes:
-    return zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 6)
-
-
-def unpack(blob) -> dict:
-    """A stored part; ValueError when it is damaged (not zlib, not JSON, not an object)."""
-    try:
-        value = json.loads(zlib.decompress(blob))
-    except (zlib.error, TypeError, ValueError, RecursionError) as exc:
-        raise ValueError(f"damaged part: {exc}") from None
-    if not isinstance(value, dict):
-        raise ValueError("damaged part: not a JSON object")
-    return value
-
-
 def join_info(brief: str | None, details, model, *, full: bool = True):
     """→ (the info, or None; a sentence when a part could not be read, else None).
-    ``full=False``: the brief info alone (nothing decompressed)."""
+    ``full=False``: the brief info alone (the details and the model part not read)."""
     if brief is None:
         return None, None
-    try:
-        info = json.loads(brief)
+    try:  # packed, or JSON text (before schema 8; 'null' for an info that was damaged then)
+        info = json.loads(brief) if isinstance(brief, str) else unpack(brief)
     except (TypeError, ValueError, RecursionError):
         info = None
     if not isinstance(info, dict):

@@ -14,6 +14,7 @@ from ...hashing import connect_db, identity_key, transaction
 from .detections import detected_identities, save_detections
 from .fts import ensure_fts
 from .info_parts import save_model, split_info
+from .packing import pack_hashes
 from .query import Lister, Query
 from .records import (  # FileRow, FileUpdate: the rows the store takes and gives
     RECORD_COLUMNS,
@@ -104,7 +105,7 @@ class ModelStore:
                 u.name,
                 *identity_key(u.identity),
                 (u.hashes or {}).get("SHA256"),
-                json.dumps(u.hashes) if u.hashes else None,
+                pack_hashes(u.hashes) if u.hashes else None,
                 u.file_error,
                 stamp,
                 stamp,
@@ -209,8 +210,7 @@ class ModelStore:
     def with_update(self) -> set[str]:
         """SHA256s whose stored info carries an update notice."""
         rows = self._conn.execute(
-            "SELECT sha256 FROM lookups WHERE status = 'identified' AND "
-            "json_extract(brief, '$.update') IS NOT NULL"
+            "SELECT sha256 FROM lookups WHERE status = 'identified' AND has_update = 1"
         )
         return {r[0] for r in rows}
 
@@ -263,8 +263,8 @@ class ModelStore:
                 self._conn.execute(
                     "INSERT INTO lookups (sha256, status, brief, details, model_id, error, "
                     "error_kind, checked_at, retry_after, matched_by, attempts, base_model, "
-                    "search_text, model_name, title, downloads) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?) ON CONFLICT(sha256) DO UPDATE SET "
+                    "search_text, model_name, title, downloads, has_update) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?,?) ON CONFLICT(sha256) DO UPDATE SET "
                     "status=excluded.status, brief=excluded.brief, details=excluded.details, "
                     "model_id=excluded.model_id, civitai_info=NULL, "
                     "error=excluded.error, error_kind=excluded.error_kind, "
@@ -272,7 +272,7 @@ class ModelStore:
                     "matched_by=excluded.matched_by, attempts=lookups.attempts + 1, "
                     "base_model=excluded.base_model, search_text=excluded.search_text, "
                     "model_name=excluded.model_name, title=excluded.title, "
-                    "downloads=excluded.downloads",
+                    "downloads=excluded.downloads, has_update=excluded.has_update",
                     (
                         sha256,
                         status,
@@ -289,6 +289,7 @@ class ModelStore:
                         columns["model_name"],
                         columns["title"],
                         columns["downloads"],
+                        columns["has_update"],
                     ),
                 )
                 if model is not None:

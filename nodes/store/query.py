@@ -44,10 +44,10 @@ FILTERS: dict[str, str] = {
     # CivitAI's base model when identified, else what the file's header says (i13)
     "base_model": f"CASE WHEN {_IDENTIFIED} THEN f.lookup_base ELSE f.detected_base END",
     "kind": "f.detected_kind",
-    # "1": a newer version for the same base model is known (civitai_info.update, kept in
-    # the brief part: schema 6), "0": not
+    # "1": a newer version for the same base model is known (civitai_info.update; the
+    # lookup's has_update column: schema 8), "0": not
     "update": f"CASE WHEN {_IDENTIFIED} AND f.sha256 IN (SELECT sha256 FROM lookups WHERE "
-    "json_extract(brief, '$.update') IS NOT NULL) THEN '1' ELSE '0' END",
+    "has_update = 1) THEN '1' ELSE '0' END",
 }
 FILTER_VALUES = {"update": ("0", "1")}  # filters with a closed set of values
 FACETS: tuple[str, ...] = ("category", "base_model", "status", "kind")

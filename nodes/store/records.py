@@ -2,7 +2,6 @@
 the store takes and gives (``FileUpdate``, ``FileRow``), and the small helpers the store
 needs to fill its columns (timestamps, search text)."""
 
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -10,8 +9,13 @@ from functools import cached_property
 
 from .detections import detection_fields
 from .info_parts import join_info
+from .packing import unpack_hashes
 
 HASH_KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
+DAMAGED_HASHES = (
+    "The stored hashes of this file cannot be read (the store's copy is damaged); "
+    "they are computed again when the file changes or the store is made anew."
+)
 
 
 @dataclass
@@ -31,8 +35,12 @@ class FileRow:
 
     @cached_property
     def hashes(self) -> dict | None:
+        """None also when the stored hashes are damaged: the file is hashed again."""
         raw = self.loader(self.path) if self.loader is not None and self.sha256 else None
-        return json.loads(raw) if raw else None
+        try:
+            return unpack_hashes(raw) or None
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,8 @@ def lookup_columns(info: dict | None) -> dict:
         "model_name": model,
         "title": title.lower() if title else None,
         "downloads": downloads if isinstance(downloads, (int, float)) else None,
+        # a newer version is known (civitai/info.py find_update): the ``update`` filter
+        "has_update": int(info.get("update") is not None),
     }
 
 
@@ -137,13 +147,17 @@ def row_to_record(row, include_path: bool = False, full: bool = True) -> dict:
     civitai_info, problem = None, None
     if status == "identified":
         civitai_info, problem = join_info(brief, details, model, full=full)
+    try:
+        hashes = unpack_hashes(hashes)
+    except ValueError:
+        hashes, problem = None, problem or DAMAGED_HASHES
     record = {
         "folder": folder,
         "name": name,
         "size": size,
         "mtime": mtime_ns / 1e9,
         "category": folder,
-        "hashes": full_hashes(json.loads(hashes) if hashes else None),
+        "hashes": full_hashes(hashes),
         "status": status,
         "error": error if status == "error" else None,
         "checked_at": checked_at,
