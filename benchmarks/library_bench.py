@@ -6,8 +6,11 @@ Seeds a real SQLite store through the store (ModelStore.save_files / save_outcom
 files are hashed) with ``--records`` records, 90 % identified with honest CivitAI-sized
 infos (panel_bench._rich: a 3 KB description of seeded pseudo-random words from a
 ~2,900-word vocabulary, which zlib squeezes ~2.7x as it does real HTML, not a repeated
-sentence; 0.5 KB version notes; 10 images), all six hashes per file, and ~1.4 files per
-CivitAI model (versions sharing a model id and its description), serves it with the
+sentence; 0.5 KB version notes; 10 images, nine of them with CivitAI-shaped ~110-character
+URLs), all six hashes per file (in the files and in the hash cache's table, as a real scan
+leaves them), each file's header verdict (a LoRA's training metadata among it), and ~1.4
+files per CivitAI model (versions sharing a model id and its
+description), serves it with the
 pack's real routes over a real Service (tests/browser/panel_server.py) and prints, each
 with its budget:
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import shutil
 import socket
 import sqlite3
@@ -45,7 +49,7 @@ BROWSER = ROOT / "tests" / "browser"
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from packload import load_browser_module  # noqa: E402 - tests/ is put on the path first
-from panel_bench import _rich  # noqa: E402 - the same CivitAI-sized infos
+from panel_bench import _rich, prose  # noqa: E402 - the same CivitAI-sized infos
 
 DEBOUNCE_MS = 150
 BUDGETS = {  # issue #15, at 100,000 records
@@ -112,6 +116,45 @@ def six_hashes(i: int, sha256: str) -> dict:
             "CRC32": h[8:16], "BLAKE3": h[::-1]}  # fmt: skip
 
 
+_TENSORS = {  # a tensor name per kind, as hashing/classify cites its evidence
+    "loras": "lora_unet_input_blocks_{}_1_transformer_blocks_0_attn2_to_k.lora_down.weight",
+    "checkpoints": "model.diffusion_model.input_blocks.{}.1.transformer_blocks.0.attn2.to_k.weight",
+    "embeddings": "clip_g",
+    "vae": "decoder.up_blocks.{}.resnets.0.conv1.weight",
+}
+_KINDS = {"loras": "lora", "checkpoints": "checkpoint", "embeddings": "embedding", "vae": "vae"}
+
+
+def header_verdict(i: int, folder: str) -> dict:
+    """What a real scan stores of a file's header (hashing/classify's dict): a LoRA's kohya
+    training metadata (its name, dim, alpha, a few dataset tags with counts), evidence."""
+    rng = random.Random(i)
+    verdict = {
+        "kind": _KINDS.get(folder, "lora"), "format": "lora" if folder == "loras" else None,
+        "base_model": rng.choice(["SD 1.5", "SDXL 1.0", "Pony", "Illustrious", "Flux.1"]),
+        "category": folder, "precision": rng.choice(["fp16", "bf16", "fp32"]),
+        "parameters": rng.randrange(10**5, 10**9), "training": None, "title": None,
+        "trigger_phrase": None, "author": None,
+        "evidence": [_TENSORS.get(folder, _TENSORS["loras"]).format(rng.randrange(12)),
+                     f"{_TENSORS.get(folder, _TENSORS['loras']).format(0)[:40]} "
+                     f"(cross-attention width {rng.choice([768, 1024, 2048, 4096])})"],
+    }  # fmt: skip
+    if folder == "loras":
+        dim = rng.choice([4, 8, 16, 32, 64, 128])
+        verdict["training"] = {
+            "base_model_version": rng.choice(["sd_v1", "sdxl_base_v1-0", "flux1"]),
+            "network_module": rng.choice(["networks.lora", "lycoris.kohya"]),
+            "network_dim": str(dim), "network_alpha": str(dim // rng.choice([1, 2])),
+            "resolution": rng.choice(["(512, 512)", "(768, 768)", "(1024, 1024)"]),
+            "epochs": str(rng.randrange(1, 30)), "learning_rate": rng.choice(["0.0001", "5e-05"]),
+            "output_name": f"model_{i:05d}_{prose(f'out {i}', 12).strip('<p>/')[:10]}",
+            "comment": None,
+            "tags": [{"tag": t, "count": rng.randrange(1, 200)}
+                     for t in prose(f"tags {i}", 60).strip("<p>/").split()[:6]],
+        }  # fmt: skip
+    return verdict
+
+
 def breakdown(db: Path) -> None:
     """The store's bytes per table/index (SQLite's dbstat; FTS5 shadow tables grouped)."""
     conn = sqlite3.connect(db)
@@ -159,7 +202,8 @@ def seeded(seed, args, where: Path) -> int:
     origin = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
     seed.seed_small_tree(where / "models", where / "store.sqlite", origin, new_file=False)
-    seed.seed_bulk(where / "store.sqlite", args.records, origin, hashes_for=six_hashes)
+    seed.seed_bulk(where / "store.sqlite", args.records, origin, hashes_for=six_hashes,
+                   verdict_for=header_verdict)  # fmt: skip
     print(f"seeded {args.records:,} records ({seed.bulk_identified(args.records):,} "
           f"identified) in {time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
     marker.write_text(json.dumps({"records": args.records, "port": port}))

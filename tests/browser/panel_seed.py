@@ -189,28 +189,31 @@ def bulk_identified(count: int) -> int:
     return sum(1 for i in range(count) if _bulk_is_identified(i))
 
 
-def seed_bulk(db_path: Path, count: int, origin: str, hashes_for=None) -> None:
+def seed_bulk(db_path: Path, count: int, origin: str, hashes_for=None, verdict_for=None) -> None:
     """``count`` synthetic records (files that are not on disk; never scan this store).
-    ``hashes_for(i, sha256) -> hashes`` (benchmarks: all six); default only the SHA256."""
+    ``hashes_for(i, sha256) -> hashes`` (benchmarks: all six, also kept in the hash cache's
+    table as a real scan keeps them); default only the SHA256. ``verdict_for(i, folder)``:
+    what the file's header says (hashing/classify's dict), stored as a scan stores it."""
     store_mod = pack_module("nodes.store.model_store")
     store = store_mod.ModelStore(db_path)
+    cache = pack_module("hashing").HashCache(db_path) if hashes_for else None
     bases = ["SD 1.5", "SDXL 1.0", "Pony", "Flux.1 D", "Illustrious"]
     folders = ["checkpoints", "loras", "loras", "loras", "embeddings", "vae"]
     try:
-        updates, outcomes = [], []
+        updates, outcomes, verdicts = [], [], []
+        detection = pack_module("nodes.store.detections").Detection
         for i in range(count):
             folder = folders[i % len(folders)]
             sha = f"{i:064X}"
             name = f"set{i % 37}/model_{i:05d}.safetensors"
-            updates.append(
-                store_mod.FileUpdate(
-                    f"/nonexistent/{folder}/{name}",
-                    folder,
-                    name,
-                    (1, 10_000 + i, 1000 + i * 1024, 1_700_000_000_000_000_000 + i * 10**9),
-                    hashes_for(i, sha) if hashes_for else {"SHA256": sha},
-                )
-            )
+            identity = (1, 10_000 + i, 1000 + i * 1024, 1_700_000_000_000_000_000 + i * 10**9)
+            hashes = hashes_for(i, sha) if hashes_for else {"SHA256": sha}
+            path = f"/nonexistent/{folder}/{name}"
+            updates.append(store_mod.FileUpdate(path, folder, name, identity, hashes))
+            if verdict_for is not None:
+                verdicts.append(detection(path, folder, name, identity, verdict_for(i, folder)))
+            if cache is not None:
+                cache.store(_cached(path, identity, hashes))
             if _bulk_is_identified(i):
                 info = info_for(
                     origin,
@@ -223,11 +226,19 @@ def seed_bulk(db_path: Path, count: int, origin: str, hashes_for=None) -> None:
                     [1 if i % 3 else 4],
                 )
                 outcomes.append((sha, info))
+        store.save_detections(verdicts)  # a scan reads the headers before it hashes
         store.save_files(updates)
         for sha, info in outcomes:
             store.save_outcome(sha, "identified", info)
     finally:
         store.close()
+        if cache is not None:
+            cache.close()
+
+
+def _cached(path: str, identity: tuple, hashes: dict):
+    hashing = pack_module("hashing")
+    return hashing.HashResult(path, hashing.FileIdentity(*identity), hashes, 1)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use
