@@ -216,3 +216,34 @@ def test_header_verdicts_are_packed_and_older_json_reads_as_before(tmp_path):
                      (json.dumps(verdict),))  # fmt: skip
     assert store.page(Query(limit=10))[0][0]["detected"] == verdict
     store.close()
+
+
+def test_what_the_dropped_indexes_served_still_walks_an_index(tmp_path):
+    """Schema 8 drops files_folder_name and hash cache 2 its path index (~12 MB at 100,000
+    files): a file by folder and name and a rewritten inode's old row are still seeks."""
+    hashing = pack_module("hashing")
+    db = tmp_path / "db.sqlite3"
+    store, cache = ModelStore(db), hashing.HashCache(db)
+    store.save_files([FileUpdate("/m/loras/a.safetensors", "loras", "a.safetensors",
+                                 (1, 1, 1, 1), {"SHA256": sha(1)})])  # fmt: skip
+    store.mark_missing(["/m/loras/a.safetensors"])
+    store.save_files([FileUpdate("/n/loras/a.safetensors", "loras", "a.safetensors",
+                                 (1, 2, 1, 1), {"SHA256": sha(2)})])  # fmt: skip
+    assert store.get_file("loras", "a.safetensors").path == "/n/loras/a.safetensors"
+    assert store.get_record("loras", "a.safetensors", include_path=True)["path"] == (
+        "/n/loras/a.safetensors"
+    )
+    names = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master")}
+    assert "files_folder_name" not in names and "hash_cache_path" not in names
+    plans = [
+        " ".join(str(step[-1]) for step in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        for sql in (
+            "SELECT path FROM files WHERE missing IN (0, 1) AND folder = 'loras' "
+            "AND name = 'a' ORDER BY missing, last_seen DESC LIMIT 1",
+            "DELETE FROM hash_cache WHERE dev = 1 AND ino = 2 AND path = 'x'",
+        )
+    ]
+    assert "files_missing_folder_name (missing=? AND folder=? AND name=?)" in plans[0]
+    assert "sqlite_autoindex_hash_cache_1 (dev=? AND ino=?)" in plans[1]
+    store.close()
+    cache.close()

@@ -166,8 +166,8 @@ class ModelStore:
     def get_file(self, folder: str, name: str) -> FileRow | None:
         """The present file registered as ``folder``/``name`` (most recently seen first)."""
         r = self._conn.execute(
-            f"SELECT {KNOWN_COLUMNS} FROM files WHERE folder = ? AND name = ? "
-            "ORDER BY missing, last_seen DESC LIMIT 1",
+            f"SELECT {KNOWN_COLUMNS} FROM files WHERE missing IN (0, 1) AND folder = ? "
+            "AND name = ? ORDER BY missing, last_seen DESC LIMIT 1",  # files_missing_folder_name
             (folder, name),
         ).fetchone()
         return self.file_row(r) if r else None
@@ -338,8 +338,8 @@ class ModelStore:
 
     def get_record(self, folder: str, name: str, include_path: bool = False) -> dict | None:
         row = self._conn.execute(
-            f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE f.folder = ? AND f.name = ? "
-            "ORDER BY f.missing, f.last_seen DESC LIMIT 1",
+            f"SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE f.missing IN (0, 1) "
+            "AND f.folder = ? AND f.name = ? ORDER BY f.missing, f.last_seen DESC LIMIT 1",
             (folder, name),
         ).fetchone()
         return row_to_record(row, include_path) if row else None
