@@ -18,8 +18,10 @@ latest description). A part that cannot be read gives the brief data and a sente
 """
 
 import json
+import sqlite3
+from urllib.parse import quote
 
-from .packing import pack, unpack
+from .packing import DICTIONARY, learn_dictionary, pack, register, registered, unpack
 
 # Details-only keys: null in the brief view (the details view fetches the full record).
 DETAIL_KEYS = ("description", "version_description", "creator", "file")
@@ -67,8 +69,11 @@ def model_id_of(info: dict) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def split_info(info: dict) -> tuple[bytes, bytes, int | None, dict | None]:
-    """→ (brief blob, details blob, model id, model part or None without a model id)."""
+def split_info(
+    info: dict, prose: bytes = DICTIONARY
+) -> tuple[bytes, bytes, int | None, dict | None]:
+    """→ (brief blob, details blob, model id, model part or None without a model id); the
+    details packed with ``prose`` (``prose_dictionary``), the brief with the fixed one."""
     brief = brief_info(info)
     model_id = model_id_of(info)
     inline = DETAIL_KEYS if model_id is None else tuple(k for k in DETAIL_KEYS
@@ -80,7 +85,7 @@ def split_info(info: dict) -> tuple[bytes, bytes, int | None, dict | None]:
     if absent:  # a partial info (tests, old sidecars) comes back without the keys it lacked
         details[_ABSENT] = absent
     model = None if model_id is None else {key: info.get(key) for key in MODEL_KEYS}
-    return pack(brief), pack(details), model_id, model
+    return pack(brief), pack(details, prose), model_id, model
 
 
 def merge_model(old: dict | None, new: dict) -> dict:
@@ -116,9 +121,10 @@ def join_info(brief: str | None, details, model, *, full: bool = True):
     return info, None
 
 
-def save_model(conn, model_id: int, model: dict) -> None:
-    """Store a model part (inside the caller's transaction): ``model`` wins over the stored
-    part except where it is None; a damaged stored part is replaced."""
+def save_model(conn, model_id: int, model: dict, prose: bytes = DICTIONARY) -> None:
+    """Store a model part (inside the caller's transaction), packed with ``prose``:
+    ``model`` wins over the stored part except where it is None; a damaged stored part is
+    replaced."""
     row = conn.execute("SELECT data FROM civitai_models WHERE model_id = ?", (model_id,))
     old = row.fetchone()
     try:
@@ -128,5 +134,66 @@ def save_model(conn, model_id: int, model: dict) -> None:
     conn.execute(
         "INSERT INTO civitai_models (model_id, data) VALUES (?, ?) "
         "ON CONFLICT(model_id) DO UPDATE SET data = excluded.data",
-        (model_id, pack(merge_model(stored, model))),
+        (model_id, pack(merge_model(stored, model), prose)),
     )
+
+
+# Descriptions a store learns its prose dictionary from, once it holds that many models.
+LEARN_FROM = 300
+
+
+def prose_dictionary(conn) -> bytes:
+    """The dictionary new details and model parts are packed with (inside the caller's
+    write transaction): the store's learned one (packing_dictionaries, schema 9), learned
+    from its first ``LEARN_FROM`` model descriptions once it has them; until then the
+    fixed one. Learned once per store, under the write lock, so every process packs with
+    the same one; a reader that has not seen it loads it by its id (packing.add_source)."""
+    row = conn.execute("SELECT dict_id FROM packing_dictionaries ORDER BY seq DESC LIMIT 1")
+    row = row.fetchone()
+    if row is not None:
+        data = registered(row[0])
+        if data is None:
+            (data,) = conn.execute("SELECT data FROM packing_dictionaries WHERE dict_id = ?",
+                                   (row[0],)).fetchone()  # fmt: skip
+            register(data)
+        return data
+    enough = conn.execute("SELECT 1 FROM civitai_models LIMIT 1 OFFSET ?", (LEARN_FROM - 1,))
+    if enough.fetchone() is None:
+        return DICTIONARY
+    sample = conn.execute("SELECT data FROM civitai_models ORDER BY model_id LIMIT ?",
+                          (LEARN_FROM,)).fetchall()  # fmt: skip
+    texts = []
+    for (blob,) in sample:
+        try:
+            text = unpack(blob).get("description")
+        except ValueError:
+            continue  # a damaged part teaches nothing
+        if isinstance(text, str):
+            texts.append(text)
+    data = learn_dictionary(texts)
+    conn.execute("INSERT OR IGNORE INTO packing_dictionaries (dict_id, data, learned_at) "
+                 "VALUES (?, ?, datetime('now'))", (register(data), data))  # fmt: skip
+    return data
+
+
+def load_dictionaries(conn) -> None:
+    """Register every dictionary the store has learned (a store calls this as it opens)."""
+    for (data,) in conn.execute("SELECT data FROM packing_dictionaries"):
+        register(data)
+
+
+def learned_dictionary(db_path: str, dict_id: int) -> bytes | None:
+    """A dictionary another process learned after this one opened the store at
+    ``db_path`` (a store's ``packing.add_source``)."""
+    try:  # read-only: a store deleted since must not be made anew (connect_db would)
+        conn = sqlite3.connect(f"file:{quote(db_path)}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("SELECT data FROM packing_dictionaries WHERE dict_id = ?", (dict_id,))
+        row = row.fetchone()
+    except sqlite3.Error:
+        row = None
+    finally:
+        conn.close()
+    return row[0] if row else None

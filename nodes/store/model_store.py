@@ -6,6 +6,7 @@ transaction: a crash loses at most the write in flight. The store is used from o
 (the event loop's, or the CLI's); SQLite's WAL lets other connections read meanwhile.
 """
 
+import functools
 import json
 import logging
 import os
@@ -13,8 +14,14 @@ import os
 from ...hashing import connect_db, identity_key, transaction
 from .detections import detected_identities, save_detections
 from .fts import ensure_fts
-from .info_parts import save_model, split_info
-from .packing import pack_hashes
+from .info_parts import (
+    learned_dictionary,
+    load_dictionaries,
+    prose_dictionary,
+    save_model,
+    split_info,
+)
+from .packing import add_source, pack_hashes
 from .query import Lister, Query
 from .records import (  # FileRow, FileUpdate: the rows the store takes and gives
     RECORD_COLUMNS,
@@ -66,9 +73,11 @@ class ModelStore:
         try:
             migrate(self._conn)
             self.lister = Lister(self._conn, fts=ensure_fts(self._conn))
+            load_dictionaries(self._conn)
         except BaseException:
             self._conn.close()
             raise
+        add_source(self.db_path, functools.partial(learned_dictionary, self.db_path))
 
     def close(self) -> None:
         self._conn.close()
@@ -239,10 +248,11 @@ class ModelStore:
         if status == "identified" and civitai_info is not None:
             matched_by = matched_by or civitai_info.get("matched_by")
         columns = lookup_columns(civitai_info)
-        brief, details, model_id, model = (
-            split_info(civitai_info) if civitai_info is not None else (None, None, None, None)
-        )
         with transaction(self._conn):
+            prose = prose_dictionary(self._conn) if civitai_info is not None else None
+            brief, details, model_id, model = (
+                split_info(civitai_info, prose) if prose is not None else (None,) * 4
+            )
             row = self._conn.execute(
                 "SELECT status FROM lookups WHERE sha256 = ?", (sha256,)
             ).fetchone()
@@ -293,7 +303,7 @@ class ModelStore:
                     ),
                 )
                 if model is not None:
-                    save_model(self._conn, model_id, model)
+                    save_model(self._conn, model_id, model, prose)
             self._conn.execute("UPDATE files SET pending = 0 WHERE sha256 = ?", (sha256,))
 
     # -- records -----------------------------------------------------------------------

@@ -16,7 +16,10 @@ store's 300 MB).
   JSON text, and JSON text (older rows) reads as before.
 """
 
+import collections
 import json
+import re
+import threading
 import zlib
 
 _LEVEL = 9
@@ -75,11 +78,66 @@ DICTIONARY = (
 ).encode()  # fmt: skip
 _DICTIONARIES = {zlib.adler32(DICTIONARY): DICTIONARY}
 _FDICT = 0x20  # the zlib header's "a preset dictionary follows" flag (RFC 1950)
+_SOURCES: dict = {}  # where a dictionary learned by another process can be read (stores)
+_LOCK = threading.Lock()
+LEARNED_SIZE = 32_768  # zlib's window: a dictionary byte further back is never matched
+_TOKENS = re.compile(r"<[^>]{0,40}>|[^\s<]+\s?|\s+")  # a tag, a word and its space, a gap
 
 
-def pack(value) -> bytes:
-    """``value`` (JSON-able) as compact JSON, compressed with ``DICTIONARY``."""
-    packer = zlib.compressobj(_LEVEL, zdict=DICTIONARY)
+def learn_dictionary(texts: list[str]) -> bytes:
+    """A dictionary for prose like ``texts`` (a store's own model descriptions): the tags
+    and words that repeat, those that would save the most bytes last (nearest, so cheapest
+    to point at), then ``DICTIONARY``. Descriptions share their language's words and
+    their HTML; a short text alone can only point at what it said itself."""
+    counts = collections.Counter()
+    for text in texts:
+        counts.update(_TOKENS.findall(text))
+    room, kept = LEARNED_SIZE - len(DICTIONARY), []
+    for token, n in sorted(counts.items(), key=lambda kv: ((kv[1] - 1) * len(kv[0]), kv[0]),
+                           reverse=True):  # fmt: skip
+        size = len(token.encode())
+        if n < 2 or size > room:
+            break
+        kept.append(token)
+        room -= size
+    return "".join(reversed(kept)).encode() + DICTIONARY
+
+
+def register(dictionary: bytes) -> int:
+    """Make ``dictionary`` readable in this process; → its id (what a stream names)."""
+    dict_id = zlib.adler32(dictionary)
+    with _LOCK:
+        _DICTIONARIES.setdefault(dict_id, dictionary)
+    return dict_id
+
+
+def registered(dict_id: int) -> bytes | None:
+    """The dictionary this process knows by ``dict_id``, or None."""
+    return _DICTIONARIES.get(dict_id)
+
+
+def add_source(key: str, load) -> None:
+    """``load(dict_id) -> bytes | None`` (one per ``key``, a store's path): asked for a
+    dictionary this process has not seen (another process learned it after this one
+    opened the store)."""
+    with _LOCK:
+        _SOURCES[key] = load
+
+
+def _dictionary(dict_id: int) -> bytes | None:
+    found = _DICTIONARIES.get(dict_id)
+    if found is None:
+        for load in list(_SOURCES.values()):
+            data = load(dict_id)
+            if data is not None and zlib.adler32(data) == dict_id:
+                register(data)
+                return data
+    return found
+
+
+def pack(value, dictionary: bytes = DICTIONARY) -> bytes:
+    """``value`` (JSON-able) as compact JSON, compressed with ``dictionary`` (registered)."""
+    packer = zlib.compressobj(_LEVEL, zdict=dictionary)
     text = json.dumps(value, separators=(",", ":")).encode()
     return packer.compress(text) + packer.flush()
 
@@ -99,7 +157,7 @@ def unpack(blob) -> dict:
 def _inflate(data: bytes) -> bytes:
     if len(data) < 6 or not data[1] & _FDICT:
         return zlib.decompress(data)
-    dictionary = _DICTIONARIES.get(int.from_bytes(data[2:6], "big"))
+    dictionary = _dictionary(int.from_bytes(data[2:6], "big"))
     if dictionary is None:
         raise ValueError("packed with a dictionary this version does not have")
     inflater = zlib.decompressobj(zdict=dictionary)

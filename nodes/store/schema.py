@@ -249,6 +249,16 @@ MIGRATIONS: dict[int, list[Step]] = {
         # a file by folder and name walks files_missing_folder_name (missing IN (0, 1)): 5 MB
         "DROP INDEX IF EXISTS files_folder_name",
     ],
+    # 9: the dictionary a store learns from its own model descriptions (info_parts.py
+    # prose_dictionary): a part names its dictionary by id, so every learned one is kept
+    9: [
+        """CREATE TABLE IF NOT EXISTS packing_dictionaries (
+            seq INTEGER PRIMARY KEY,
+            dict_id INTEGER NOT NULL UNIQUE,
+            data BLOB NOT NULL,
+            learned_at TEXT NOT NULL
+        )""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
