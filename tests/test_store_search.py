@@ -4,6 +4,8 @@ their lookups' search text, kept by triggers for every writer."""
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packload import pack_module
 from test_store_query import FileUpdate, ModelStore, Query, keys_of, seed, sha
 
@@ -138,4 +140,67 @@ def test_writes_go_on_after_another_connection_changes_the_schema(tmp_path):
     other.close()
     store.save_outcome(sha(1), "identified", {"model_name": "Quokka"})
     assert keys_of(store.page(Query(q="quokka", limit=10))[0]) == {("loras", "a.safetensors")}
+    store.close()
+
+
+def integrity_ok(store) -> None:
+    """FTS5 checks its index against the view it reads (raises when they disagree)."""
+    conn = store.lister.conn
+    conn.execute(f"INSERT INTO {fts.TABLE} ({fts.TABLE}, rank) VALUES ('integrity-check', 1)")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("rsiudf"), st.integers(0, 5), st.integers(0, 3)),
+                max_size=30))  # fmt: skip
+def test_the_index_holds_only_what_the_files_and_lookups_say(tmp_path_factory, steps):
+    """The index keeps no copy of the text (external content, ~8 MB at 100,000 files): what
+    a trigger takes out must be what went in, through renames, re-hashes, new, changed
+    and forgotten lookups and forgotten files, in any order."""
+    store = ModelStore(tmp_path_factory.mktemp("fts") / "db.sqlite3")
+    names = ["koala", "emu", "wombat", "dingo", "quoll", "numbat"]
+    like = pack_module("nodes.store.query").Lister(store.lister.conn, fts=False)
+    for op, n, k in steps:
+        path = f"/m/loras/{n}.safetensors"
+        if op in "rs":  # a file (re)named, or (re)hashed to another content
+            name = f"{names[n]}_{k}.safetensors" if op == "r" else f"{n}.safetensors"
+            store.save_files([FileUpdate(path, "loras", name, (1, n, 1, k), {"SHA256": sha(k)})])
+        elif op == "i":  # identified (again: other words)
+            store.save_outcome(sha(k), "identified", {"model_name": f"{names[n]} deluxe {k}",
+                                                       "matched_by": "manual"})  # fmt: skip
+        elif op == "u":
+            store.save_outcome(sha(k), "unknown")
+        elif op == "d":
+            store.forget_manual(sha(k))
+        else:
+            store.lister.conn.execute("DELETE FROM files WHERE path = ?", (path,))
+        integrity_ok(store)
+    for q in ("koala", "deluxe", "wombat_1", ".safe", "emu deluxe 2"):
+        query = Query(q=q, limit=100, include_missing=True)
+        assert like.rows(query) == store.lister.rows(query), q
+    store.close()
+
+
+def test_the_index_that_kept_its_own_copy_is_replaced(tmp_path):
+    """Schema 7's files_search_fts held a copy of every name and search text."""
+    db = tmp_path / "db.sqlite3"
+    store = ModelStore(db)
+    seed(store, 60)
+    want = keys_of(store.page(Query(q="anime", limit=100))[0])
+    conn = store.lister.conn
+    conn.execute(f"DROP TABLE {fts.TABLE}")
+    conn.execute(f"DROP VIEW {fts.SOURCE}")
+    for name in fts._TRIGGERS:
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.execute("CREATE VIRTUAL TABLE files_search_fts USING fts5(name, search, "
+                 "tokenize='trigram', detail='full')")  # fmt: skip
+    conn.execute(
+        "CREATE TRIGGER files_search_fts_files_ai AFTER INSERT ON files BEGIN "
+        "INSERT INTO files_search_fts (rowid, name) VALUES (new.rowid, new.name); END"
+    )
+    store.close()
+    store = ModelStore(db)
+    names = {r[0] for r in store.lister.conn.execute("SELECT name FROM sqlite_master")}
+    assert not {n for n in names if n.startswith("files_search_fts")}
+    assert keys_of(store.page(Query(q="anime", limit=100))[0]) == want and want
+    integrity_ok(store)
     store.close()

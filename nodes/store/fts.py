@@ -1,55 +1,74 @@
 """The trigram FTS5 index for the listing's ``q`` (see query.py), kept by triggers.
 
-One table, ``files_search_fts(name, search)``, one row per ``files`` row under the same
-rowid: the file's name and its lookup's ``search_text`` (model/version names, tags,
-trigger words). So a word is one MATCH that yields file rowids, even when 90,000 records
-match it; the page, its total and the facets then walk ``files`` alone. (Two tables, names
-and lookups, cost ~0.4 s at 100,000 records: every matching lookup was mapped back to its
-files through their SHA256.) Triggers on ``files`` and on ``lookups`` keep it in step with
-every writer (the scanner, the CLI, another process). A trigram index answers "contains
-this substring, ignoring case" for words of 3+ characters, the same question the LIKE
-fallback answers; a phrase never spans the two columns, as a word never spans the name and
-the search text in LIKE.
+One table, ``files_search(name, search)``, one row per ``files`` row under the same rowid:
+the file's name and its lookup's ``search_text`` (model/version names, tags, trigger
+words). So a word is one MATCH that yields file rowids, even when 90,000 records match it;
+the page, its total and the facets then walk ``files`` alone. (Two tables, names and
+lookups, cost ~0.4 s at 100,000 records: every matching lookup was mapped back to its files
+through their SHA256.) Triggers on ``files`` and on ``lookups`` keep it in step with every
+writer (the scanner, the CLI, another process). A trigram index answers "contains this
+substring, ignoring case" for words of 3+ characters, the same question the LIKE fallback
+answers; a phrase never spans the two columns, as a word never spans the name and the
+search text in LIKE.
+
+The index keeps no copy of the text (FTS5 external content, read from the view
+``files_search_source``; the copy was ~9 MB at 100,000 files). So a trigger takes a row out
+with FTS5's 'delete' and the very values the row went in with: the old name, the search
+text of the old SHA256's lookup, the lookup's old text. tests/test_store_search.py runs
+FTS5's integrity-check against the view after every kind of write.
 
 Not a numbered migration: a SQLite built without FTS5 (or older than 3.34, no trigram
 tokenizer) simply has no such table and the listing uses LIKE. ``ensure_fts`` is
-idempotent, fills the table the first time it is made and drops the older two-table
-index (``files_fts``, ``lookups_fts``) it replaces. Keyed by rowid: a ``VACUUM`` may
-renumber the rowids of ``files``, so whoever vacuums the store calls ``rebuild_fts`` after.
+idempotent, fills the table the first time it is made and drops the older indexes it
+replaces (``files_fts`` + ``lookups_fts``; ``files_search_fts``, schema 7's, which held a
+copy of its text). Keyed by rowid: a ``VACUUM`` may renumber the rowids of ``files``, so
+whoever vacuums the store calls ``rebuild_fts`` after.
 """
 
 import sqlite3
 
 from ...hashing import transaction
 
-TABLE = "files_search_fts"
-_OLD_TABLES = ("files_fts", "lookups_fts")  # before one table held both columns
-_FILL = (f"INSERT INTO {TABLE} (rowid, name, search) SELECT f.rowid, f.name, l.search_text "
-         "FROM files AS f LEFT JOIN lookups AS l ON l.sha256 = f.sha256")  # fmt: skip
+TABLE = "files_search"
+SOURCE = "files_search_source"  # the view the index reads its text from (external content)
+_OLD_TABLES = ("files_fts", "lookups_fts", "files_search_fts")  # indexes this one replaced
+_SEARCH_OF = "(SELECT search_text FROM lookups WHERE sha256 = {}.sha256)"
 
 
-def _refresh(sha: str) -> str:
-    """Statements that re-index every file whose SHA256 is ``sha`` (an SQL expression)."""
-    return (f"DELETE FROM {TABLE} WHERE rowid IN (SELECT rowid FROM files WHERE sha256 = {sha}); "
-            f"INSERT INTO {TABLE} (rowid, name, search) SELECT rowid, name, "
-            f"(SELECT search_text FROM lookups WHERE sha256 = {sha}) "
-            f"FROM files WHERE sha256 = {sha};")  # fmt: skip
+def _add(rowid: str, name: str, search: str) -> str:
+    return f"INSERT INTO {TABLE} (rowid, name, search) VALUES ({rowid}, {name}, {search});"
 
 
-_NEW_FILE = (f"INSERT INTO {TABLE} (rowid, name, search) VALUES (new.rowid, new.name, "
-             "(SELECT search_text FROM lookups WHERE sha256 = new.sha256));")  # fmt: skip
-_TRIGGERS = {  # name -> body
-    f"{TABLE}_files_ai": f"AFTER INSERT ON files BEGIN {_NEW_FILE} END",
-    f"{TABLE}_files_ad": f"AFTER DELETE ON files BEGIN DELETE FROM {TABLE} "
-    "WHERE rowid = old.rowid; END",
+def _drop(rowid: str, name: str, search: str) -> str:
+    """FTS5's 'delete' for external content: given the very values once indexed."""
+    return (f"INSERT INTO {TABLE} ({TABLE}, rowid, name, search) "
+            f"VALUES ('delete', {rowid}, {name}, {search});")  # fmt: skip
+
+
+def _refile(sha: str, old: str, new: str) -> str:
+    """Every file whose SHA256 is ``sha``: out with search text ``old``, in with ``new``."""
+    return (f"INSERT INTO {TABLE} ({TABLE}, rowid, name, search) "
+            f"SELECT 'delete', rowid, name, {old} FROM files WHERE sha256 = {sha}; "
+            f"INSERT INTO {TABLE} (rowid, name, search) "
+            f"SELECT rowid, name, {new} FROM files WHERE sha256 = {sha};")  # fmt: skip
+
+
+_TRIGGERS = {  # name -> body; what each writes out is what was written in (see ensure_fts)
+    f"{TABLE}_files_ai": "AFTER INSERT ON files BEGIN "
+    f"{_add('new.rowid', 'new.name', _SEARCH_OF.format('new'))} END",
+    f"{TABLE}_files_ad": "AFTER DELETE ON files BEGIN "
+    f"{_drop('old.rowid', 'old.name', _SEARCH_OF.format('old'))} END",
     f"{TABLE}_files_au": "AFTER UPDATE OF name, sha256 ON files "
     "WHEN old.name IS NOT new.name OR old.sha256 IS NOT new.sha256 BEGIN "
-    f"DELETE FROM {TABLE} WHERE rowid = old.rowid; {_NEW_FILE} END",
+    f"{_drop('old.rowid', 'old.name', _SEARCH_OF.format('old'))} "
+    f"{_add('new.rowid', 'new.name', _SEARCH_OF.format('new'))} END",
     f"{TABLE}_lookups_ai": "AFTER INSERT ON lookups WHEN new.search_text IS NOT NULL "
-    f"BEGIN {_refresh('new.sha256')} END",
+    f"BEGIN {_refile('new.sha256', 'NULL', 'new.search_text')} END",
     f"{TABLE}_lookups_au": "AFTER UPDATE OF search_text ON lookups "
-    f"WHEN old.search_text IS NOT new.search_text BEGIN {_refresh('new.sha256')} END",
-    f"{TABLE}_lookups_ad": f"AFTER DELETE ON lookups BEGIN {_refresh('old.sha256')} END",
+    "WHEN old.search_text IS NOT new.search_text BEGIN "
+    f"{_refile('new.sha256', 'old.search_text', 'new.search_text')} END",
+    f"{TABLE}_lookups_ad": "AFTER DELETE ON lookups WHEN old.search_text IS NOT NULL "
+    f"BEGIN {_refile('old.sha256', 'old.search_text', 'NULL')} END",
 }
 
 
@@ -81,13 +100,18 @@ def ensure_fts(conn: sqlite3.Connection) -> bool:
             conn.execute(f"DROP TABLE {name}")
         for (name,) in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
-            "(name LIKE 'files_fts_%' OR name LIKE 'lookups_fts_%')"
+            "(name LIKE 'files_fts_%' OR name LIKE 'lookups_fts_%' "
+            "OR name LIKE 'files_search_fts_%')"
         ).fetchall():
             conn.execute(f"DROP TRIGGER {name}")
         if TABLE not in tables:
+            conn.execute(f"CREATE VIEW IF NOT EXISTS {SOURCE} (id, name, search) AS "
+                         "SELECT f.rowid, f.name, l.search_text FROM files AS f "
+                         "LEFT JOIN lookups AS l ON l.sha256 = f.sha256")  # fmt: skip
             conn.execute(f"CREATE VIRTUAL TABLE {TABLE} USING fts5(name, search, "
-                         "tokenize='trigram', detail='full')")  # fmt: skip
-            conn.execute(_FILL)
+                         f"content='{SOURCE}', content_rowid='id', tokenize='trigram', "
+                         "detail='full', columnsize=0)")  # fmt: skip
+            conn.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('rebuild')")
         for name, body in _TRIGGERS.items():
             conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
     return True
@@ -110,7 +134,6 @@ def _ensure_triggers(conn: sqlite3.Connection) -> None:
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:
-    """Refill the table from ``files`` and ``lookups`` (after a VACUUM renumbered rowids)."""
+    """Index ``files`` and ``lookups`` anew (after a VACUUM renumbered rowids)."""
     with transaction(conn):
-        conn.execute(f"DELETE FROM {TABLE}")
-        conn.execute(_FILL)
+        conn.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('rebuild')")
