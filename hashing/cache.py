@@ -37,8 +37,32 @@ MIGRATIONS = {
     # 2: no query looks a path up (the row of a rewritten inode is found by its key's
     # dev, ino): the index was ~7 MB at 100,000 files
     2: ("DROP INDEX IF EXISTS hash_cache_path",),
+    # 3: the hashes as bytes (_packed), half their hex: ~11 MB at 100,000 files
+    3: (lambda conn: _pack_stored(conn),),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def _packed(value):
+    """A hash as stored (schema 3): uppercase hex of even length as its bytes (what the
+    engine computes), anything else as it is (SQLite's TEXT columns keep a BLOB a BLOB)."""
+    if isinstance(value, str) and len(value) % 2 == 0 and value == value.upper():
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _unpacked(value):
+    return value.hex().upper() if isinstance(value, bytes) else value
+
+
+def _pack_stored(conn: sqlite3.Connection) -> None:
+    """Schema 3's step: every stored hash as ``_packed`` (inside the migration's
+    transaction, one statement)."""
+    conn.create_function("cid_packed", 1, _packed, deterministic=True)
+    conn.execute("UPDATE hash_cache SET " + ", ".join(f"{c} = cid_packed({c})" for c in _COLUMNS))
 
 
 def _stored_path(path: str | bytes) -> str:
@@ -78,7 +102,7 @@ class HashCache:
             ).fetchone()
         if row is None:
             return None
-        values = dict(zip(HASH_NAMES, row[:6], strict=True))
+        values = dict(zip(HASH_NAMES, map(_unpacked, row[:6]), strict=True))
         if not row[6]:
             del values["AutoV3"]
         return values
@@ -129,7 +153,7 @@ class HashCache:
                     key,
                 ).fetchone()
                 if row is not None:
-                    h = {**h, "AutoV3": row[0]}
+                    h = {**h, "AutoV3": _unpacked(row[0])}
                     has_autov3 = True
             # The same inode rewritten in place can never match its old row again.
             self._conn.execute(
@@ -139,7 +163,13 @@ class HashCache:
             self._conn.execute(
                 "INSERT OR REPLACE INTO hash_cache (dev, ino, size, mtime_ns, path, "
                 f"{', '.join(_COLUMNS)}, has_autov3, hashed_at) VALUES ({', '.join('?' * 13)})",
-                (*key, path, *(h.get(n) for n in HASH_NAMES), int(has_autov3), time.time()),
+                (
+                    *key,
+                    path,
+                    *map(_packed, (h.get(n) for n in HASH_NAMES)),
+                    int(has_autov3),
+                    time.time(),
+                ),
             )
 
     def _remember_path(self, identity: FileIdentity, path: str) -> None:

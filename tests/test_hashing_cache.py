@@ -266,3 +266,29 @@ def test_a_file_name_that_is_not_utf8_is_hashed_and_cached(cache, tmp_path, no_r
     again = cache.get_or_hash(path)
     assert again.bytes_read == 0 and again.hashes == first.hashes and again.path == path
     assert cache.get_or_hash(raw).hashes == first.hashes  # a bytes path works too
+
+
+def test_hashes_are_kept_as_bytes_and_a_schema_2_cache_reads_the_same(tmp_path, model):
+    """Schema 3 keeps each hash as its bytes (half its hex, ~11 MB at 100,000 files); the
+    rows of an older cache are converted, and what ``lookup`` gives never changes."""
+    import sqlite3
+
+    hashing = pack_module("hashing")
+    db = tmp_path / "c.sqlite"
+    with hashing.HashCache(db) as c:
+        first = c.get_or_hash(model)
+        conn = c._conn
+        stored = conn.execute("SELECT sha256, autov1, autov2, autov3, crc32, blake3 "
+                              "FROM hash_cache").fetchone()  # fmt: skip
+        assert [type(v) for v in stored] == [bytes] * 6 and len(stored[0]) == 32
+        assert c.lookup(first.identity) == first.hashes
+    with sqlite3.connect(db) as conn:  # as schema 2 kept it: hex text
+        conn.execute("UPDATE hash_cache SET " + ", ".join(
+            f"{c} = upper(hex({c}))" for c in ("sha256", "autov1", "autov2", "autov3", "crc32",
+                                               "blake3")))  # fmt: skip
+        conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'hash_cache'")
+        assert isinstance(conn.execute("SELECT sha256 FROM hash_cache").fetchone()[0], str)
+    with hashing.HashCache(db) as c:
+        assert isinstance(c._conn.execute("SELECT blake3 FROM hash_cache").fetchone()[0], bytes)
+        assert c.lookup(first.identity) == first.hashes
+        assert c.get_or_hash(model).bytes_read == 0
