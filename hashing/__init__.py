@@ -17,6 +17,7 @@ _EXPORTS = {
     "read_error": "identity",
     "HashCache": "cache",
     "connect_db": "db",
+    "connect_existing": "db",
     "migrate": "db",
     "transaction": "db",
     "ThreadConnections": "db",

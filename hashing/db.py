@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 _log = logging.getLogger(__name__)
 
@@ -104,6 +105,13 @@ def connect_db(
             moved,
         )
     return _open_checked(path, timeout, mode)
+
+
+def connect_existing(path, *, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    """Open the database at ``path`` read-only, never creating it (``sqlite3.Error`` when
+    it is not there): for a look into a store that may have been deleted since."""
+    uri = f"file:{quote(os.path.abspath(os.fspath(path)))}?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
 
 
 def _open_checked(path: str, timeout: float, mode: str) -> sqlite3.Connection:

@@ -19,8 +19,8 @@ latest description). A part that cannot be read gives the brief data and a sente
 
 import json
 import sqlite3
-from urllib.parse import quote
 
+from ...hashing import connect_existing
 from .packing import DICTIONARY, learn_dictionary, pack, register, registered, unpack
 
 # Details-only keys: null in the brief view (the details view fetches the full record).
@@ -186,7 +186,7 @@ def learned_dictionary(db_path: str, dict_id: int) -> bytes | None:
     """A dictionary another process learned after this one opened the store at
     ``db_path`` (a store's ``packing.add_source``)."""
     try:  # read-only: a store deleted since must not be made anew (connect_db would)
-        conn = sqlite3.connect(f"file:{quote(db_path)}?mode=ro", uri=True, timeout=5.0)
+        conn = connect_existing(db_path, timeout=5.0)
     except sqlite3.Error:
         return None
     try:
