@@ -290,5 +290,7 @@ def test_hashes_are_kept_as_bytes_and_a_schema_2_cache_reads_the_same(tmp_path, 
         assert isinstance(conn.execute("SELECT sha256 FROM hash_cache").fetchone()[0], str)
     with hashing.HashCache(db) as c:
         assert isinstance(c._conn.execute("SELECT blake3 FROM hash_cache").fetchone()[0], bytes)
+        with pytest.raises(sqlite3.OperationalError):  # WITHOUT ROWID: the key is the table
+            c._conn.execute("SELECT rowid FROM hash_cache")
         assert c.lookup(first.identity) == first.hashes
         assert c.get_or_hash(model).bytes_read == 0

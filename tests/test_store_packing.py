@@ -244,6 +244,6 @@ def test_what_the_dropped_indexes_served_still_walks_an_index(tmp_path):
         )
     ]
     assert "files_missing_folder_name (missing=? AND folder=? AND name=?)" in plans[0]
-    assert "sqlite_autoindex_hash_cache_1 (dev=? AND ino=?)" in plans[1]
+    assert "PRIMARY KEY (dev=? AND ino=?)" in plans[1]  # WITHOUT ROWID: the table is the key
     store.close()
     cache.close()
