@@ -5,6 +5,7 @@ cursor while records change, the facets, and FTS5 vs the LIKE fallback."""
 
 import json
 import random
+import sqlite3
 from collections import Counter
 
 import pytest
@@ -239,6 +240,21 @@ def undo(conn, *versions):
     as if the store were older (the callers drop the other columns); 6: each info back in
     civitai_info as one JSON text, its parts and the model rows gone; 7: the tallies."""
     migrations = pack_module("nodes.store.schema").MIGRATIONS
+    if 10 in versions:  # a rowid table again, in schema 9's column order (has_update last)
+        types = {r[1]: r[2] for r in conn.execute("PRAGMA table_info(lookups)")}
+        order = [c for c in types if c != "has_update"] + ["has_update"]
+        defs = ", ".join(f"{c} {types[c]}{' PRIMARY KEY' if c == 'sha256' else ''}" for c in order)
+        conn.execute(f"CREATE TABLE lookups_old ({defs})")
+        conn.execute(f"INSERT INTO lookups_old SELECT {', '.join(order)} FROM lookups")
+        conn.execute("PRAGMA legacy_alter_table = ON")  # the search view names lookups
+        conn.execute("DROP TABLE lookups")
+        conn.execute("ALTER TABLE lookups_old RENAME TO lookups")
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+    if 9 in versions:
+        conn.execute("DROP TABLE packing_dictionaries")
+    if 8 in versions:
+        conn.execute("DROP INDEX IF EXISTS lookups_with_update")
+        conn.execute("ALTER TABLE lookups DROP COLUMN has_update")
     if 6 in versions:
         join_info = pack_module("nodes.store.info_parts").join_info
         rows = conn.execute("SELECT l.rowid, l.brief, l.details, m.data FROM lookups AS l "
@@ -272,10 +288,10 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     seed(store, 60)
     want = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     conn = store.lister.conn
-    undo(conn, 7, 6, 5, 4, 2)
+    undo(conn, 10, 9, 8, 7, 6, 5, 4, 2)
     conn.execute(f"DROP TABLE {fts.TABLE}")
     for name in fts._TRIGGERS:
-        conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")  # lookups' went with its table
     for table, column in (
         ("files", "sort_name"),
         ("lookups", "model_name"),
@@ -293,9 +309,8 @@ def test_an_old_store_is_migrated_and_indexed(tmp_path):
     got = [(r["folder"], r["name"]) for r in store.page(Query(sort="-downloads", limit=60))[0]]
     assert got == want
     columns = [r[1] for r in store.lister.conn.execute("PRAGMA table_info(lookups)")]
-    # the big columns last (small ones are read without them); civitai_info is NULL since
-    # 6; has_update (8) is read through its partial index
-    assert columns[-5:] == ["civitai_info", "model_id", "brief", "details", "has_update"]
+    # the big columns last (small ones are read without them); civitai_info is NULL since 6
+    assert columns[-5:] == ["has_update", "model_id", "civitai_info", "brief", "details"]
     plan = store.lister.conn.execute("EXPLAIN QUERY PLAN SELECT sha256 FROM lookups "
                                      "WHERE has_update = 1").fetchall()  # fmt: skip
     assert "lookups_with_update" in str(plan)
@@ -328,7 +343,7 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
     seed(store, 60)
     want = store.total(Query(q="anime"))
     conn = store.lister.conn
-    undo(conn, 7, 6, 5, 4)  # schema 7 (tallies), 6, 5 (status copies), 4 (header verdicts)
+    undo(conn, 10, 9, 8, 7, 6, 5, 4)  # 10-8 (packing), 7 (tallies), 6, 5, 4 (verdicts)
     for column in ("detected", "detected_kind", "detected_base"):
         conn.execute(f"ALTER TABLE files DROP COLUMN {column}")
     conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'model_store'")
@@ -339,6 +354,12 @@ def test_the_lookups_rebuild_keeps_the_search_index(tmp_path):
     assert like.total(Query(q="anime")) == want
     store.save_outcome(sha(7), "identified", {"model_name": "Platypus"})
     assert store.total(Query(q="platypus")) == 1
+    # schema 10: WITHOUT ROWID, and the copy triggers its rebuild dropped are made again
+    with pytest.raises(sqlite3.OperationalError):
+        store.lister.conn.execute("SELECT rowid FROM lookups")
+    found = store.page(Query(q="platypus", limit=5))[0]
+    assert [r["status"] for r in found] == ["identified"]
+    assert store.page(Query(sort="model", limit=1))[0][0]["civitai_info"]["model_name"]
     store.close()
 
 

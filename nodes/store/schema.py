@@ -35,6 +35,21 @@ _COPY_NEW = (f"UPDATE files SET ({_COPIED_NAMES}) = "
              f"({', '.join('new.' + c.strip() for c in _SOURCE.split(','))}) "
              "WHERE sha256 = new.sha256;")  # fmt: skip
 
+# schema 5 (made again by 10, whose table rebuild drops them): a lookup's columns to its files
+_LOOKUP_COPIES = (
+    ("lookups_copy_ai", f"AFTER INSERT ON lookups BEGIN {_COPY_NEW} END"),
+    ("lookups_copy_au", "AFTER UPDATE OF status, base_model, title, model_name, "
+     f"downloads ON lookups BEGIN {_COPY_NEW} END"),
+    ("lookups_copy_ad", f"AFTER DELETE ON lookups BEGIN UPDATE files SET "
+     f"({_COPIED_NAMES}) = ({', '.join(['NULL'] * len(_COPIED))}) "
+     "WHERE sha256 = old.sha256; END"),
+)  # fmt: skip
+# schema 10: lookups' columns, the small first, the big parts last
+_V10_COLUMNS = (
+    "sha256, status, checked_at, retry_after, matched_by, attempts, error_kind, base_model, "
+    "model_name, title, downloads, error, search_text, has_update, model_id, civitai_info, "
+    "brief, details"
+)
 
 # schema 7: the facet key of a files row, as one JSON text (NULLs kept apart from any string):
 # [folder, record status, base model (CivitAI's when identified, else the header's), kind],
@@ -180,18 +195,7 @@ MIGRATIONS: dict[int, list[Step]] = {
                     "AFTER UPDATE OF sha256 ON files "
                     f"WHEN old.sha256 IS NOT new.sha256 BEGIN {_COPY_TO_FILE} END",
                 ),
-                ("lookups_copy_ai", f"AFTER INSERT ON lookups BEGIN {_COPY_NEW} END"),
-                (
-                    "lookups_copy_au",
-                    "AFTER UPDATE OF status, base_model, title, model_name, "
-                    f"downloads ON lookups BEGIN {_COPY_NEW} END",
-                ),
-                (
-                    "lookups_copy_ad",
-                    f"AFTER DELETE ON lookups BEGIN UPDATE files SET "
-                    f"({_COPIED_NAMES}) = ({', '.join(['NULL'] * len(_COPIED))}) "
-                    "WHERE sha256 = old.sha256; END",
-                ),
+                *_LOOKUP_COPIES,
             )
         ),
     ],
@@ -259,6 +263,36 @@ MIGRATIONS: dict[int, list[Step]] = {
             learned_at TEXT NOT NULL
         )""",
     ],
+    # 10: lookups WITHOUT ROWID, its SHA256 key the table itself instead of a second copy
+    # in an index (~8 MB at 100,000 records; no query needs a lookup's rowid since the
+    # search index keys on files). has_update moves before the big parts.
+    10: [
+        """CREATE TABLE lookups_v10 (
+            sha256 TEXT PRIMARY KEY,
+            status TEXT NOT NULL CHECK (status IN ('identified', 'unknown', 'error')),
+            checked_at TEXT NOT NULL,
+            retry_after TEXT,
+            matched_by TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error_kind TEXT,
+            base_model TEXT,
+            model_name TEXT,
+            title TEXT,
+            downloads INTEGER,
+            error TEXT,
+            search_text TEXT,
+            has_update INTEGER NOT NULL DEFAULT 0,
+            model_id INTEGER,
+            civitai_info TEXT,
+            brief BLOB,
+            details BLOB
+        ) WITHOUT ROWID""",
+        f"INSERT INTO lookups_v10 ({_V10_COLUMNS}) SELECT {_V10_COLUMNS} FROM lookups",
+        "DROP TABLE lookups",
+        "ALTER TABLE lookups_v10 RENAME TO lookups",
+        "CREATE INDEX IF NOT EXISTS lookups_with_update ON lookups(sha256) WHERE has_update = 1",
+        *(f"CREATE TRIGGER IF NOT EXISTS {name} {body}" for name, body in _LOOKUP_COPIES),
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -266,13 +300,13 @@ SCHEMA_VERSION = max(MIGRATIONS)
 def _mark_packed_updates(conn: sqlite3.Connection) -> None:
     """Schema 8's step for briefs already packed (a store older than 6 split its infos
     with this version's packing in step 6)."""
-    rows = conn.execute("SELECT rowid, brief FROM lookups WHERE typeof(brief) = 'blob'")
+    rows = conn.execute("SELECT sha256, brief FROM lookups WHERE typeof(brief) = 'blob'")
     marked = []
-    for rowid, brief in rows:
+    for sha256, brief in rows:
         info, _problem = join_info(brief, None, None, full=False)
         if info and info.get("update") is not None:
-            marked.append((rowid,))
-    conn.executemany("UPDATE lookups SET has_update = 1 WHERE rowid = ?", marked)
+            marked.append((sha256,))
+    conn.executemany("UPDATE lookups SET has_update = 1 WHERE sha256 = ?", marked)
 
 
 def split_stored_infos(conn: sqlite3.Connection, chunk: int = 500) -> None:
