@@ -4,6 +4,7 @@ and compared, no FileRow is made for them, no second full read of the files tabl
 verdicts) nor of the lookups, and the summary is what the first scan said."""
 
 from models_tree import open_scanner
+from packload import pack_module
 from routes_helpers import safetensors
 
 FILES = 30
@@ -43,3 +44,39 @@ async def test_an_unchanged_rescan_makes_rows_only_for_files_with_a_sidecar(tmp_
     assert made == [str(root / "loras" / "m_00.safetensors")]
     assert "detected" not in full_reads
     assert full_reads.count("states") <= 1  # the summary's counts, not the feed's
+
+
+async def test_an_unchanged_rescan_writes_nothing_and_lists_no_entry(tmp_path, monkeypatch):
+    """The listing compares each file with its stored row as it walks: an unchanged file is
+    no Entry (nor a kept stat result), and the store gets no write at all (no clearing of
+    pending flags no file has, no last_seen within the hour)."""
+    root, db = tmp_path / "models", tmp_path / "db.sqlite3"
+    tree(root)
+    discover = pack_module("nodes.scan.discover")
+    async with open_scanner(root, db) as (scanner, store, _):
+        first = await scanner.scan(identify="none")
+        entries, writes = [], []
+        entry = discover.Entry
+        monkeypatch.setattr(discover, "Entry", lambda *a: entries.append(a[2]) or entry(*a))
+        store._conn.set_trace_callback(
+            lambda sql: writes.append(sql) if sql.split()[0].upper() in _WRITES else None
+        )
+        again = await scanner.scan(identify="none")
+        store._conn.set_trace_callback(None)
+    assert again["files_total"] == first["files_total"] == FILES
+    assert again["by_category"] == first["by_category"] and again["missing"] == 0
+    assert entries == [] and writes == []
+
+
+_WRITES = {"INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN"}
+
+
+async def test_a_pending_flag_left_by_an_interrupted_scan_is_cleared(tmp_path):
+    root, db = tmp_path / "models", tmp_path / "db.sqlite3"
+    tree(root)
+    async with open_scanner(root, db) as (scanner, store, _):
+        await scanner.scan(identify="none")
+        store.set_pending([store.get_file("loras", "m_00.safetensors").sha256])
+        assert store.counts()["pending"] == 1
+        await scanner.scan(identify="none")
+        assert store.counts()["pending"] == 0

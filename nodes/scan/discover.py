@@ -18,7 +18,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from .folders import is_model_file
+from .folders import MODEL_SUFFIXES
 from .sidecar_info import SIDECAR_SUFFIXES
 
 _log = logging.getLogger(__name__)
@@ -53,6 +53,12 @@ class Listing:
     dir_names: dict[str, frozenset[str]] = field(default_factory=dict)
     #: folder roots that were actually walked, per category
     roots: dict[str, list[str]] = field(default_factory=dict)
+    #: with ``known`` (list_models): the stored rows (``known_files`` tuples) of the files
+    #: found unchanged — same (dev, ino, size, mtime_ns), folder and name, hashed, header
+    #: verdict stored — instead of entries; every other file is an entry
+    unchanged: list[tuple] = field(default_factory=list)
+    #: the paths of the ``unchanged`` files that have a sidecar beside them
+    unchanged_beside: list[str] = field(default_factory=list)
 
 
 def _printable(path: str) -> str:
@@ -69,13 +75,15 @@ def _is_utf8(name: str) -> bool:
     return True
 
 
-def list_models(folders: dict[str, list[str]], cancel=None, within=None) -> Listing:
+def list_models(folders: dict[str, list[str]], cancel=None, within=None, known=None) -> Listing:
     """Walk ``{category: [dirs]}`` and return every model file once.
 
     A directory that is itself the root of another category is left to that category, so
     ``other`` (the whole models dir in the CLI) only gets files outside the known folders.
     ``within`` (a directory): only what is under it is walked, but names stay relative to
     their folder's root (``scan …/models/loras/sub`` keys files as ``loras``, ``sub/x``).
+    ``known`` (``ModelStore.known_files()``): a file whose stored row shows it unchanged
+    (see ``Listing.unchanged``) is not made an ``Entry``: its row goes to ``unchanged``.
     """
     listing = Listing()
     all_roots = {}
@@ -85,8 +93,7 @@ def list_models(folders: dict[str, list[str]], cancel=None, within=None) -> List
                 all_roots.setdefault(_dir_key(d), category)
             except OSError:
                 pass
-    seen_dirs: set[tuple[int, int]] = set()
-    seen_files: set[tuple[int, int]] = set()
+    walk = _Walk(listing, cancel, known)
     for category, dirs in folders.items():
         for root in dirs:
             root = os.path.abspath(root)
@@ -103,8 +110,8 @@ def list_models(folders: dict[str, list[str]], cancel=None, within=None) -> List
             if start != root and _claimed_on_the_way(root, start, others):
                 continue  # e.g. `other` (models/) asked for models/loras/sub: that is loras'
             listing.roots.setdefault(category, []).append(start)
-            _walk(listing, category, root, start, start_key, (), seen_dirs, seen_files, others,
-                  cancel)  # fmt: skip
+            walk.category, walk.root, walk.others = category, root, others
+            walk.directory(start, start_key, ())
     return listing
 
 
@@ -138,6 +145,7 @@ def _claimed_on_the_way(root: str, start: str, others: set) -> bool:
 #: Reasons for things with a model file's name that are not files (broken files are records).
 NOT_A_FILE = "not a regular file (a pipe, socket or device)"
 NOT_A_FILE_DIR = "a directory, not a model file (its contents are scanned)"
+NOT_UTF8 = "file name is not valid UTF-8; rename it to scan it"
 
 
 def _sidecar_stems(names) -> set[str]:
@@ -157,87 +165,114 @@ def _dir_key(path: str) -> tuple[int, int]:
     return (st.st_dev, st.st_ino)
 
 
-def _walk(
-    listing, category, root, directory, key, ancestors, seen_dirs, seen_files, others, cancel
-):
-    if key in ancestors:
-        listing.skipped.append(Skipped(_printable(directory), "symlink loop (directory skipped)"))
-        return
-    if key in seen_dirs:
-        _log.debug("already listed: %s", _printable(directory))
-        return
-    seen_dirs.add(key)
-    ancestors = (*ancestors, key)
-    try:
-        with os.scandir(directory) as it:
-            items = list(it)
-    except OSError as exc:
-        listing.skipped.append(Skipped(_printable(directory), f"folder not readable: {exc}"))
-        return
-    names = [e.name for e in items]
-    sidecar_stems = _sidecar_stems(names)
-    if sidecar_stems:  # only these directories are looked at again (for sidecars)
-        listing.dir_names[directory] = frozenset(names)
-    # names are built by prefix, not os.path.relpath: a re-scan lists 10,000 files quickly
-    rel = directory[len(root) + 1 :].replace(os.sep, "/")
-    prefix = rel + "/" if rel else ""
-    dir_ok = _is_utf8(directory)
-    subdirs = []
-    if cancel is not None and cancel():
-        return
-    entries, S_ISDIR, S_ISREG = listing.entries, stat.S_ISDIR, stat.S_ISREG  # hot loop
-    for item in items:
-        name = item.name
-        model = is_model_file(name)
-        if not model and not item.is_dir():
-            continue  # previews, notes, sidecars: no stat needed (is_dir uses d_type)
-        try:
-            st = item.stat()  # follows symlinks
-        except OSError as exc:
-            if item.is_symlink():
-                reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
-                listing.skipped.append(Skipped(_printable(item.path), reason))
-            elif model:
-                listing.skipped.append(Skipped(_printable(item.path), f"not readable: {exc}"))
-            continue
-        mode = st.st_mode
-        if S_ISDIR(mode):
-            if model:  # "x.safetensors/": walked, and said, as no model file has that name
-                listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE_DIR))
-            subdirs.append((item, (st.st_dev, st.st_ino)))
-            continue
-        if not model:
-            continue
-        if not S_ISREG(mode):
-            listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE))
-            continue
-        if not dir_ok or not (name.isascii() or _is_utf8(name)):
+class _Walk:
+    """One listing's state; ``directory`` walks a directory of the current root."""
+
+    def __init__(self, listing: Listing, cancel, known):
+        self.listing, self.cancel = listing, cancel
+        self.known_get = known.get if known else None
+        self.seen_dirs: set[tuple[int, int]] = set()
+        #: the files listed, by (dev, ino); by ino alone on the first file's device (an int
+        #: is hashed and kept for a fraction of a tuple's cost: one per file)
+        self.seen_files: set = set()
+        self.dev = None
+        self.category = self.root = None
+        self.others: set = set()
+
+    def directory(self, directory: str, key: tuple[int, int], ancestors: tuple) -> None:
+        listing = self.listing
+        if key in ancestors:
             listing.skipped.append(
-                Skipped(_printable(item.path), "file name is not valid UTF-8; rename it to scan it")
+                Skipped(_printable(directory), "symlink loop (directory skipped)")
             )
-            continue
-        fkey = (st.st_dev, st.st_ino)
-        if fkey in seen_files:
-            _log.debug("already listed (hard link, symlink or shared folder): %s", item.path)
-            continue
-        seen_files.add(fkey)
-        has_sidecar = bool(sidecar_stems) and (
-            os.path.splitext(name)[0] in sidecar_stems or name in sidecar_stems
-        )
-        entries.append(Entry(category, prefix + name, item.path, st, has_sidecar))
-    subdirs.sort(key=lambda pair: pair[0].name)
-    for item, sub_key in subdirs:
-        if sub_key in others:
-            continue  # the root of another category: listed there
-        _walk(
-            listing,
-            category,
-            root,
-            item.path,
-            sub_key,
-            ancestors,
-            seen_dirs,
-            seen_files,
-            others,
-            cancel,
-        )
+            return
+        if key in self.seen_dirs:
+            _log.debug("already listed: %s", _printable(directory))
+            return
+        self.seen_dirs.add(key)
+        ancestors = (*ancestors, key)
+        try:
+            with os.scandir(directory) as it:
+                items = list(it)
+        except OSError as exc:
+            listing.skipped.append(Skipped(_printable(directory), f"folder not readable: {exc}"))
+            return
+        if self.cancel is not None and self.cancel():
+            return
+        subdirs = self._files(directory, items)
+        subdirs.sort(key=lambda pair: pair[0].name)
+        for item, sub_key in subdirs:
+            if sub_key in self.others:
+                continue  # the root of another category: listed there
+            self.directory(item.path, sub_key, ancestors)
+
+    def _files(self, directory: str, items: list) -> list:
+        """List the model files among ``items``; return the subdirectories (with keys)."""
+        listing, category = self.listing, self.category
+        names = [e.name for e in items]
+        sidecar_stems = _sidecar_stems(names)
+        if sidecar_stems:  # only these directories are looked at again (for sidecars)
+            listing.dir_names[directory] = frozenset(names)
+        # names are built by prefix, not os.path.relpath: a re-scan lists 10,000 files quickly
+        rel = directory[len(self.root) + 1 :].replace(os.sep, "/")
+        prefix = rel + "/" if rel else ""
+        dir_ok = _is_utf8(directory)
+        subdirs = []
+        # the hot loop (a pass per file of a re-scan): locals only, no call for an unchanged file
+        entries, unchanged, beside = listing.entries, listing.unchanged, listing.unchanged_beside
+        seen_files, known_get, dev0 = self.seen_files, self.known_get, self.dev
+        S_ISDIR, S_ISREG, exts = stat.S_ISDIR, stat.S_ISREG, MODEL_SUFFIXES
+        for item in items:
+            name = item.name
+            model = name.lower().endswith(exts) and name[:1] != "."  # folders.is_model_file
+            if not model and not item.is_dir():
+                continue  # previews, notes, sidecars: no stat needed (is_dir uses d_type)
+            try:
+                st = item.stat()  # follows symlinks
+            except OSError as exc:
+                if item.is_symlink():
+                    reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
+                    listing.skipped.append(Skipped(_printable(item.path), reason))
+                elif model:
+                    listing.skipped.append(Skipped(_printable(item.path), f"not readable: {exc}"))
+                continue
+            mode = st.st_mode
+            if S_ISDIR(mode):
+                if model:  # "x.safetensors/": walked, and said, as no model file has that name
+                    listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE_DIR))
+                subdirs.append((item, (st.st_dev, st.st_ino)))
+                continue
+            if not model:
+                continue
+            if not S_ISREG(mode):
+                listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE))
+                continue
+            if not dir_ok or not (name.isascii() or _is_utf8(name)):
+                listing.skipped.append(Skipped(_printable(item.path), NOT_UTF8))
+                continue
+            dev, ino = st.st_dev, st.st_ino
+            if dev0 is None:
+                dev0 = self.dev = dev
+            fkey = ino if dev == dev0 else (dev, ino)
+            if fkey in seen_files:
+                _log.debug("already listed (hard link, symlink or shared folder): %s", item.path)
+                continue
+            seen_files.add(fkey)
+            path = item.path
+            has_sidecar = bool(sidecar_stems) and (
+                os.path.splitext(name)[0] in sidecar_stems or name in sidecar_stems
+            )
+            if known_get is not None:
+                k = known_get(path)  # known_files: path, dev, ino, size, mtime_ns, sha256,
+                # folder, name, file_error, missing, last_seen, verdict stored, pending
+                if (
+                    k is not None and k[4] == st.st_mtime_ns and k[2] == ino
+                    and k[3] == st.st_size and k[1] == dev and k[5] and k[11]
+                    and k[6] == category and k[7] == prefix + name
+                ):  # fmt: skip
+                    unchanged.append(k)
+                    if has_sidecar:
+                        beside.append(path)
+                    continue
+            entries.append(Entry(category, prefix + name, path, st, has_sidecar))
+        return subdirs

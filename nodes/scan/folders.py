@@ -62,12 +62,13 @@ OTHER = "other"
 NON_MODEL_FOLDERS = frozenset({"custom_nodes", "configs"})
 
 
-_EXTENSIONS_TUPLE = tuple(MODEL_EXTENSIONS)
+MODEL_SUFFIXES = tuple(MODEL_EXTENSIONS)  # for str.endswith
 
 
 def is_model_file(name: str) -> bool:
-    """True when ``name`` ends with a model extension (case-insensitive)."""
-    return name.lower().endswith(_EXTENSIONS_TUPLE) and not name.startswith(".")
+    """True when ``name`` ends with a model extension (case-insensitive) and is not hidden
+    (the listing inlines this test in its hot loop)."""
+    return name.lower().endswith(MODEL_SUFFIXES) and not name.startswith(".")
 
 
 def folders_for_directory(root: str | os.PathLike) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ import os
 import time
 from collections import Counter
 from itertools import chain
+from operator import itemgetter
 
 from ...civitai import DEFAULT_WEB_BASE, IDENTIFY_MODES
 from ...hashing import FileIdentity, identity_key
@@ -34,6 +35,8 @@ _log = logging.getLogger(__name__)
 
 TOUCH_AFTER_SECONDS = 3600
 _NO_STATE = (None, None)
+# in a known_files tuple: the path, what the summary counts, the pending flag
+_PATH, _REPORTED, _PENDING = itemgetter(0), itemgetter(5, 6, 7, 8), itemgetter(12)
 
 
 class Scanner:
@@ -77,24 +80,24 @@ class Scanner:
         calls_before = getattr(self.client, "calls", 0) if self.client else 0
         tracker = ScanProgress(progress)
         selected = self._selected(folders)
-        # the listing (a thread) and reading the known files (SQLite) overlap
-        if listing is None:
-            listing_task = asyncio.ensure_future(
-                asyncio.to_thread(list_models, selected, cancel, within)
-            )
-        else:
-            listing_task = asyncio.ensure_future(_ready(listing))
-        self.store.set_pending(None, False)  # stale flags from an interrupted scan
+        # the stored rows, then the listing (a thread) compares each file with its row as it
+        # walks: an unchanged file is one stat, a get and a compare (run side by side, the
+        # two only fight over the GIL and end later than one after the other)
         known = self.store.known_files()
-        listing: Listing = await listing_task
+        if any(map(_PENDING, known.values())):
+            self.store.set_pending(None, False)  # stale flags from an interrupted scan
+        if listing is None:
+            listing = await asyncio.to_thread(list_models, selected, cancel, within, known)
         for s in listing.skipped:
             _log.warning("skipped %s: %s", s.path, s.reason)
         totals = {"bytes_hashed": 0, "files_hashed": 0, "from_sidecars": 0}
 
-        unchanged, changed, to_hash, with_sidecar, from_cache = [], [], [], set(), []
+        unchanged = list(listing.unchanged)  # known_files tuples (a given listing has none)
+        with_sidecar = set(listing.unchanged_beside)
+        changed, to_hash, from_cache = [], [], []
         to_classify = []  # new or changed content, or no stored verdict yet
         get, file_row, lookup = known.get, self.store.file_row, self.cache.lookup
-        for e in listing.entries:  # hot loop: an unchanged file costs a get and a compare
+        for e in listing.entries:  # new or changed (or a listing made beforehand: every file)
             st, path = e.st, e.path
             ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             k = get(path)  # a known_files tuple: path, identity, sha256, folder, name, …
@@ -140,8 +143,9 @@ class Scanner:
         # lookups while hashing goes on (stream.py): small files of looked-up folders first
         feed = LookupFeed(self, listing, with_sidecar, identify, retry_unknown, runner, totals)
         to_hash.sort(key=lambda e: (not feed.folder_looked_up(e.folder), e.st.st_size))
-        every = feed.lookups  # offline, the feed only reads sidecars
-        feed.add([file_row(k) for k in unchanged if every or k[0] in with_sidecar] + changed)
+        # offline, the feed only reads sidecars: rows only for the files with one
+        beside = unchanged if feed.lookups else _with_paths(unchanged, with_sidecar)
+        feed.add([*map(file_row, beside), *changed])
         lookups = asyncio.ensure_future(feed.run())
         try:
             hashed, skipped, cancelled = await hash_entries(
@@ -191,7 +195,7 @@ class Scanner:
             "skipped": [s.to_json() for s in skipped],
             "missing": len(missing),
             "updates": sum(1 for f in files if f.sha256 and f.sha256 in with_update)
-            + sum(1 for k in unchanged if k[5] in with_update),
+            + (sum(1 for k in unchanged if k[5] in with_update) if with_update else 0),
             "previews": previews["written"],
             "cancelled": cancelled,
             "started_at": iso(started),
@@ -232,10 +236,11 @@ class Scanner:
         lookup_errors = self.store.lookup_errors()
         pairs = Counter()
         errors = []
+        get = states.get
         seen = ((f.sha256, f.folder, f.name, f.file_error) for f in files)
-        for sha, folder, name, file_error in chain(seen, (k[5:9] for k in unchanged)):
-            status = states.get(sha, _NO_STATE)[0] if sha else None
-            if status != "identified" and file_error:
+        for sha, folder, name, file_error in chain(seen, map(_REPORTED, unchanged)):
+            status = get(sha, _NO_STATE)[0] if sha else None  # one pass per file: lean
+            if file_error and status != "identified":
                 errors.append({"folder": folder, "name": name, "error": file_error})
                 status = "error"
             elif status == "error":
@@ -250,14 +255,14 @@ class Scanner:
         return by_status, by_category, errors
 
     def _mark_missing(self, known, files, unchanged, listing, selected) -> list[str]:
-        seen = {k[0] for k in unchanged}
-        seen.update(f.path for f in files)
-        seen.update(s.path for s in listing.skipped)
+        # the rows not seen: set differences (in C), not a test per known row
+        unseen = known.keys() - set(map(_PATH, unchanged))
+        unseen.difference_update([f.path for f in files], [s.path for s in listing.skipped])
         roots = {cat: [os.path.join(r, "") for r in listing.roots.get(cat, [])]
                  for cat in selected}  # fmt: skip
         gone = [
-            path for path, k in known.items()  # k: a known_files tuple (folder k[6])
-            if not k[9] and k[6] in roots and path not in seen
+            path for path in unseen  # known[path]: a known_files tuple (missing k[9], folder k[6])
+            if not (k := known[path])[9] and k[6] in roots
             and any(path.startswith(r) for r in roots[k[6]])
         ]  # fmt: skip
         if gone:
@@ -343,16 +348,17 @@ class Scanner:
         raise FileNotFoundError(f"No model file {folder}/{name} was found.")
 
 
+def _with_paths(rows: list[tuple], paths: set) -> list[tuple]:
+    """The known_files tuples among ``rows`` whose path is in ``paths``."""
+    return [k for k in rows if k[0] in paths] if paths else []
+
+
 def _checked(updates: list[FileUpdate]) -> list[FileUpdate]:
     return [
         FileUpdate(u.path, u.folder, u.name, u.identity, u.hashes,
                    file_problem(u.path, u.identity[2]))
         for u in updates
     ]  # fmt: skip
-
-
-async def _ready(value):
-    return value
 
 
 async def _stop(task) -> None:

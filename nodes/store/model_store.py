@@ -89,7 +89,7 @@ class ModelStore:
         return {r[0]: r for r in self._conn.execute(f"SELECT {KNOWN_COLUMNS} FROM files")}
 
     def file_row(self, known: tuple) -> FileRow:
-        path, dev, ino, size, mtime_ns, sha, folder, name, error, missing, last_seen, _ = known
+        path, dev, ino, size, mtime_ns, sha, folder, name, error, missing, last_seen = known[:11]
         return FileRow(path, folder, name, (dev, ino, size, mtime_ns), sha, error,
                        bool(missing), self._hashes_json, last_seen)  # fmt: skip
 
@@ -374,10 +374,11 @@ class ModelStore:
         return counts
 
 
-#: ``known_files``' tuple: the path, then the identity the scan compares
+#: ``known_files``' tuple: the path, then the identity the scan compares (the listing reads
+#: these by index: nodes/scan/discover.py)
 KNOWN_COLUMNS = (
     "path, dev, ino, size, mtime_ns, sha256, folder, name, file_error, missing, last_seen, "
-    "detected IS NOT NULL"
+    "detected IS NOT NULL, pending"
 )
 
 
