@@ -80,3 +80,20 @@ async def test_a_pending_flag_left_by_an_interrupted_scan_is_cleared(tmp_path):
         assert store.counts()["pending"] == 1
         await scanner.scan(identify="none")
         assert store.counts()["pending"] == 0
+
+
+async def test_files_deleted_beside_rows_already_missing_are_marked_missing(tmp_path):
+    """A re-scan that saw every present row marks nothing (no search for the unseen); one
+    file fewer is still found, with rows already missing in the store (not counted)."""
+    root, db = tmp_path / "models", tmp_path / "db.sqlite3"
+    tree(root)
+    async with open_scanner(root, db) as (scanner, store, _):
+        await scanner.scan(identify="none")
+        (root / "loras" / "m_00.safetensors").unlink()
+        assert (await scanner.scan(identify="none"))["missing"] == 1
+        (root / "checkpoints" / "m_01.safetensors").unlink()
+        (root / "downloads" / "m_02.safetensors").write_bytes(b"changed")  # and one changed
+        again = await scanner.scan(identify="none")
+        assert again["missing"] == 1 and again["files_total"] == FILES - 2
+        assert (await scanner.scan(identify="none"))["missing"] == 0
+        assert sum(store.counts(include_missing=True).values()) == FILES  # none lost

@@ -172,8 +172,8 @@ class _Walk:
         self.listing, self.cancel = listing, cancel
         self.known_get = known.get if known else None
         self.seen_dirs: set[tuple[int, int]] = set()
-        #: the files listed, by (dev, ino); by ino alone on the first file's device (an int
-        #: is hashed and kept for a fraction of a tuple's cost: one per file)
+        #: the files listed, by (dev, ino); by ino alone on the first directory's device
+        #: ``dev`` (an int is hashed and kept for a fraction of a tuple's cost)
         self.seen_files: set = set()
         self.dev = None
         self.category = self.root = None
@@ -190,6 +190,8 @@ class _Walk:
             _log.debug("already listed: %s", _printable(directory))
             return
         self.seen_dirs.add(key)
+        if self.dev is None:
+            self.dev = key[0]
         ancestors = (*ancestors, key)
         try:
             with os.scandir(directory) as it:
@@ -221,47 +223,32 @@ class _Walk:
         # the hot loop (a pass per file of a re-scan): locals only, no call for an unchanged file
         entries, unchanged, beside = listing.entries, listing.unchanged, listing.unchanged_beside
         seen_files, known_get, dev0 = self.seen_files, self.known_get, self.dev
-        S_ISDIR, S_ISREG, exts = stat.S_ISDIR, stat.S_ISREG, MODEL_SUFFIXES
+        S_ISREG, exts = stat.S_ISREG, MODEL_SUFFIXES
         for item in items:
             name = item.name
-            model = name.lower().endswith(exts) and name[:1] != "."  # folders.is_model_file
-            if not model and not item.is_dir():
-                continue  # previews, notes, sidecars: no stat needed (is_dir uses d_type)
+            if not name.lower().endswith(exts) or name[:1] == ".":  # folders.is_model_file
+                if item.is_dir():  # previews, notes, sidecars: no stat (is_dir uses d_type)
+                    self._subdir(item, subdirs, model=False)
+                continue
             try:
                 st = item.stat()  # follows symlinks
             except OSError as exc:
-                if item.is_symlink():
-                    reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
-                    listing.skipped.append(Skipped(_printable(item.path), reason))
-                elif model:
-                    listing.skipped.append(Skipped(_printable(item.path), f"not readable: {exc}"))
+                self._unreadable(item, exc, model=True)
                 continue
-            mode = st.st_mode
-            if S_ISDIR(mode):
-                if model:  # "x.safetensors/": walked, and said, as no model file has that name
-                    listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE_DIR))
-                subdirs.append((item, (st.st_dev, st.st_ino)))
+            if not S_ISREG(st.st_mode):  # "x.safetensors/" is walked, and said
+                if not self._subdir(item, subdirs, model=True):
+                    listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE))
                 continue
-            if not model:
-                continue
-            if not S_ISREG(mode):
-                listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE))
-                continue
-            if not dir_ok or not (name.isascii() or _is_utf8(name)):
+            if not (dir_ok and (name.isascii() or _is_utf8(name))):
                 listing.skipped.append(Skipped(_printable(item.path), NOT_UTF8))
                 continue
             dev, ino = st.st_dev, st.st_ino
-            if dev0 is None:
-                dev0 = self.dev = dev
             fkey = ino if dev == dev0 else (dev, ino)
             if fkey in seen_files:
                 _log.debug("already listed (hard link, symlink or shared folder): %s", item.path)
                 continue
             seen_files.add(fkey)
             path = item.path
-            has_sidecar = bool(sidecar_stems) and (
-                os.path.splitext(name)[0] in sidecar_stems or name in sidecar_stems
-            )
             if known_get is not None:
                 k = known_get(path)  # known_files: path, dev, ino, size, mtime_ns, sha256,
                 # folder, name, file_error, missing, last_seen, verdict stored, pending
@@ -271,8 +258,34 @@ class _Walk:
                     and k[6] == category and k[7] == prefix + name
                 ):  # fmt: skip
                     unchanged.append(k)
-                    if has_sidecar:
+                    if sidecar_stems and _has_sidecar(name, sidecar_stems):
                         beside.append(path)
                     continue
+            has_sidecar = bool(sidecar_stems) and _has_sidecar(name, sidecar_stems)
             entries.append(Entry(category, prefix + name, path, st, has_sidecar))
         return subdirs
+
+    def _subdir(self, item, subdirs: list, *, model: bool) -> bool:
+        """Add ``item`` to ``subdirs`` if it is a directory (following a symlink)."""
+        try:
+            st = item.stat()
+        except OSError as exc:
+            self._unreadable(item, exc, model=model)
+            return False
+        if not stat.S_ISDIR(st.st_mode):
+            return False
+        if model:  # as no model file has that name
+            self.listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE_DIR))
+        subdirs.append((item, (st.st_dev, st.st_ino)))
+        return True
+
+    def _unreadable(self, item, exc: OSError, *, model: bool) -> None:
+        if item.is_symlink():
+            reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
+            self.listing.skipped.append(Skipped(_printable(item.path), reason))
+        elif model:
+            self.listing.skipped.append(Skipped(_printable(item.path), f"not readable: {exc}"))
+
+
+def _has_sidecar(name: str, sidecar_stems: set) -> bool:
+    return os.path.splitext(name)[0] in sidecar_stems or name in sidecar_stems

@@ -8,13 +8,10 @@ import contextlib
 import logging
 import os
 import time
-from collections import Counter
-from itertools import chain
-from operator import itemgetter
 
 from ...civitai import DEFAULT_WEB_BASE, IDENTIFY_MODES
 from ...hashing import FileIdentity, identity_key
-from ..store import STATUSES, FileUpdate, iso, utc_now
+from ..store import FileUpdate, iso, utc_now
 from .beside import nsfw_limit, write_previews
 from .discover import Entry, Listing, list_models
 from .hash_step import (
@@ -30,13 +27,11 @@ from .lookup_step import LookupRunner, ScanCancelled
 from .progress import ScanProgress
 from .sidecars import has_sidecar, read_sidecar_info
 from .stream import LookupFeed
+from .tally import any_pending, gone, report, to_touch
 
 _log = logging.getLogger(__name__)
 
 TOUCH_AFTER_SECONDS = 3600
-_NO_STATE = (None, None)
-# in a known_files tuple: the path, what the summary counts, the pending flag
-_PATH, _REPORTED, _PENDING = itemgetter(0), itemgetter(5, 6, 7, 8), itemgetter(12)
 
 
 class Scanner:
@@ -84,7 +79,7 @@ class Scanner:
         # walks: an unchanged file is one stat, a get and a compare (run side by side, the
         # two only fight over the GIL and end later than one after the other)
         known = self.store.known_files()
-        if any(map(_PENDING, known.values())):
+        if any_pending(known):
             self.store.set_pending(None, False)  # stale flags from an interrupted scan
         if listing is None:
             listing = await asyncio.to_thread(list_models, selected, cancel, within, known)
@@ -129,7 +124,7 @@ class Scanner:
         changed += await asyncio.to_thread(_checked, from_cache)
         # last_seen of an unchanged file moves at most hourly: a re-scan writes nothing
         stale = iso(started - TOUCH_AFTER_SECONDS)
-        self.store.touch_files([k[0] for k in unchanged if k[9] or (k[10] or "") < stale], started)
+        self.store.touch_files(to_touch(unchanged, stale), started)
         # what each new or changed file is, from its header: cheap, and before the hashing
         totals["files_classified"] = await classify_entries(
             to_classify, self.store, cancel, started, checked=True
@@ -229,46 +224,15 @@ class Scanner:
         return found
 
     def _report(self, files, unchanged=()) -> tuple[dict, dict, list[dict]]:
-        """Counts by status and by category, and the errors, for this scan's files (and the
-        ``unchanged`` known_files tuples); computed in memory (the statuses follow the same
-        rules as the store's records)."""
-        states = self.store.lookup_states()
-        lookup_errors = self.store.lookup_errors()
-        pairs = Counter()
-        errors = []
-        get = states.get
-        seen = ((f.sha256, f.folder, f.name, f.file_error) for f in files)
-        for sha, folder, name, file_error in chain(seen, map(_REPORTED, unchanged)):
-            status = get(sha, _NO_STATE)[0] if sha else None  # one pass per file: lean
-            if file_error and status != "identified":
-                errors.append({"folder": folder, "name": name, "error": file_error})
-                status = "error"
-            elif status == "error":
-                errors.append({"folder": folder, "name": name,
-                               "error": lookup_errors.get(sha)})  # fmt: skip
-            pairs[(folder, status or "not_checked")] += 1
-        by_status = dict.fromkeys(STATUSES, 0)
-        by_category: dict[str, dict[str, int]] = {}
-        for (folder, status), n in pairs.items():
-            by_status[status] += n
-            by_category.setdefault(folder, {})[status] = n
-        return by_status, by_category, errors
+        """Counts by status and by category, and the errors (tally.report)."""
+        return report(self.store.lookup_states(), self.store.lookup_errors(), files, unchanged)
 
     def _mark_missing(self, known, files, unchanged, listing, selected) -> list[str]:
-        # the rows not seen: set differences (in C), not a test per known row
-        unseen = known.keys() - set(map(_PATH, unchanged))
-        unseen.difference_update([f.path for f in files], [s.path for s in listing.skipped])
-        roots = {cat: [os.path.join(r, "") for r in listing.roots.get(cat, [])]
-                 for cat in selected}  # fmt: skip
-        gone = [
-            path for path in unseen  # known[path]: a known_files tuple (missing k[9], folder k[6])
-            if not (k := known[path])[9] and k[6] in roots
-            and any(path.startswith(r) for r in roots[k[6]])
-        ]  # fmt: skip
-        if gone:
-            self.store.mark_missing(gone)
-            _log.info("%d file(s) no longer on disk: marked missing", len(gone))
-        return gone
+        missing = gone(known, files, unchanged, listing, selected)
+        if missing:
+            self.store.mark_missing(missing)
+            _log.info("%d file(s) no longer on disk: marked missing", len(missing))
+        return missing
 
     async def hashed_file(self, folder: str, name: str, tracker, cancel=None) -> FileUpdate:
         """The file ``folder``/``name`` with its hashes, saved in the store: read only when
