@@ -104,6 +104,7 @@ def main() -> None:
     print(f"re-scan (unchanged, best of {args.repeat}): {scan_s * 1000:.0f} ms")
     print(f"bare scandir + stat walk (best of {args.repeat}): {walk_s * 1000:.0f} ms")
     print(f"ratio: {scan_s / walk_s:.2f}x (goal <= 3x)")
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -121,7 +121,8 @@ class Scanner:
             else:
                 to_hash.append(e)
         # not read now (renamed, or hashed by `hash`): checked as a fresh hash would be
-        changed += await asyncio.to_thread(_checked, from_cache)
+        if from_cache:
+            changed += await asyncio.to_thread(_checked, from_cache)
         # last_seen of an unchanged file moves at most hourly: a re-scan writes nothing
         stale = iso(started - TOUCH_AFTER_SECONDS)
         self.store.touch_files(to_touch(unchanged, stale), started)
