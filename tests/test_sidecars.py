@@ -129,3 +129,22 @@ async def test_write_sidecars_after_identification(tmp_path, fake_civitai):
     assert data["model"]["name"] == "Model other_known"
     assert data["files"][0]["hashes"]["SHA256"] == tree.files["other_known"].sha256
     assert tree.snapshot() == before  # the model files themselves are untouched
+
+
+async def test_a_sidecar_written_or_fixed_beside_an_unchanged_file_is_read_next_scan(tmp_path):
+    """An unchanged file is its stored row on a re-scan (no Entry), yet a sidecar beside it
+    is still noticed: one added after the first scan, then one whose content changed."""
+    tree = build_models_tree(tmp_path / "models")
+    tf = tree.files["other_unknown"]
+    side = tf.path.with_suffix(".civitai.info")
+    async with open_scanner(tree.root, tmp_path / "db") as (scanner, store, _):
+        await scanner.scan(identify="none")
+        side.write_text(json.dumps(version_json(sha="CD" * 32)))  # another file's hash
+        again = await scanner.scan(identify="none")
+        assert again["files_hashed"] == 0 and again["from_sidecars"] == 0
+        assert store.get_record("other", tf.name)["status"] == "not_checked"
+        side.write_text(json.dumps(version_json(sha=tf.sha256)))  # fixed: this file's hash
+        fixed = await scanner.scan(identify="none")
+        rec = store.get_record("other", tf.name)
+    assert fixed["files_hashed"] == 0 and fixed["from_sidecars"] == 1
+    assert rec["status"] == "identified" and rec["civitai_info"]["matched_by"] == "sidecar"
