@@ -165,6 +165,12 @@ def _dir_key(path: str) -> tuple[int, int]:
     return (st.st_dev, st.st_ino)
 
 
+#: Directories are listed through a descriptor where the platform can (not Windows): an
+#: entry's stat is then an ``fstatat`` of its name, not a lookup of its whole path again.
+_BY_FD = os.scandir in os.supports_fd and hasattr(os, "O_DIRECTORY")
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
+
 class _Walk:
     """One listing's state; ``directory`` walks a directory of the current root."""
 
@@ -193,23 +199,36 @@ class _Walk:
         if self.dev is None:
             self.dev = key[0]
         ancestors = (*ancestors, key)
-        try:
-            with os.scandir(directory) as it:
-                items = list(it)
+        try:  # by descriptor: each entry's stat is an fstatat of its name, no path lookup
+            fd = os.open(directory, _DIR_FLAGS) if _BY_FD else None
         except OSError as exc:
             listing.skipped.append(Skipped(_printable(directory), f"folder not readable: {exc}"))
             return
-        if self.cancel is not None and self.cancel():
-            return
-        subdirs = self._files(directory, items)
-        subdirs.sort(key=lambda pair: pair[0].name)
-        for item, sub_key in subdirs:
+        try:
+            try:
+                with os.scandir(directory if fd is None else fd) as it:
+                    items = list(it)
+            except OSError as exc:
+                listing.skipped.append(
+                    Skipped(_printable(directory), f"folder not readable: {exc}")
+                )
+                return
+            if self.cancel is not None and self.cancel():
+                return
+            base = directory if directory.endswith(os.sep) else directory + os.sep
+            subdirs = self._files(directory, base, items)  # the entries' stats need fd open
+        finally:
+            if fd is not None:
+                os.close(fd)
+        subdirs.sort()
+        for _name, path, sub_key in subdirs:
             if sub_key in self.others:
                 continue  # the root of another category: listed there
-            self.directory(item.path, sub_key, ancestors)
+            self.directory(path, sub_key, ancestors)
 
-    def _files(self, directory: str, items: list) -> list:
-        """List the model files among ``items``; return the subdirectories (with keys)."""
+    def _files(self, directory: str, base: str, items: list) -> list:
+        """List the model files among ``items`` (``base``: the directory's path with a
+        separator); return the subdirectories as (name, path, key)."""
         listing, category = self.listing, self.category
         names = [e.name for e in items]
         sidecar_stems = _sidecar_stems(names)
@@ -228,27 +247,27 @@ class _Walk:
             name = item.name
             if not name.lower().endswith(exts) or name[:1] == ".":  # folders.is_model_file
                 if item.is_dir():  # previews, notes, sidecars: no stat (is_dir uses d_type)
-                    self._subdir(item, subdirs, model=False)
+                    self._subdir(item, base, subdirs, model=False)
                 continue
+            path = base + name
             try:
                 st = item.stat()  # follows symlinks
             except OSError as exc:
-                self._unreadable(item, exc, model=True)
+                self._unreadable(item, path, exc, model=True)
                 continue
             if not S_ISREG(st.st_mode):  # "x.safetensors/" is walked, and said
-                if not self._subdir(item, subdirs, model=True):
-                    listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE))
+                if not self._subdir(item, base, subdirs, model=True):
+                    listing.skipped.append(Skipped(_printable(path), NOT_A_FILE))
                 continue
             if not (dir_ok and (name.isascii() or _is_utf8(name))):
-                listing.skipped.append(Skipped(_printable(item.path), NOT_UTF8))
+                listing.skipped.append(Skipped(_printable(path), NOT_UTF8))
                 continue
             dev, ino = st.st_dev, st.st_ino
             fkey = ino if dev == dev0 else (dev, ino)
             if fkey in seen_files:
-                _log.debug("already listed (hard link, symlink or shared folder): %s", item.path)
+                _log.debug("already listed (hard link, symlink or shared folder): %s", path)
                 continue
             seen_files.add(fkey)
-            path = item.path
             if known_get is not None:
                 k = known_get(path)  # known_files: path, dev, ino, size, mtime_ns, sha256,
                 # folder, name, file_error, missing, last_seen, verdict stored, pending
@@ -265,26 +284,27 @@ class _Walk:
             entries.append(Entry(category, prefix + name, path, st, has_sidecar))
         return subdirs
 
-    def _subdir(self, item, subdirs: list, *, model: bool) -> bool:
+    def _subdir(self, item, base: str, subdirs: list, *, model: bool) -> bool:
         """Add ``item`` to ``subdirs`` if it is a directory (following a symlink)."""
+        path = base + item.name
         try:
             st = item.stat()
         except OSError as exc:
-            self._unreadable(item, exc, model=model)
+            self._unreadable(item, path, exc, model=model)
             return False
         if not stat.S_ISDIR(st.st_mode):
             return False
         if model:  # as no model file has that name
-            self.listing.skipped.append(Skipped(_printable(item.path), NOT_A_FILE_DIR))
-        subdirs.append((item, (st.st_dev, st.st_ino)))
+            self.listing.skipped.append(Skipped(_printable(path), NOT_A_FILE_DIR))
+        subdirs.append((item.name, path, (st.st_dev, st.st_ino)))
         return True
 
-    def _unreadable(self, item, exc: OSError, *, model: bool) -> None:
+    def _unreadable(self, item, path: str, exc: OSError, *, model: bool) -> None:
         if item.is_symlink():
             reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
-            self.listing.skipped.append(Skipped(_printable(item.path), reason))
+            self.listing.skipped.append(Skipped(_printable(path), reason))
         elif model:
-            self.listing.skipped.append(Skipped(_printable(item.path), f"not readable: {exc}"))
+            self.listing.skipped.append(Skipped(_printable(path), f"not readable: {exc}"))
 
 
 def _has_sidecar(name: str, sidecar_stems: set) -> bool:
