@@ -75,8 +75,8 @@ def test_rename_and_move_keep_the_cache(cache, model, tmp_path, no_reads):
     again = cache.get_or_hash(moved)
     assert again.bytes_read == 0 and again.hashes == first.hashes
     assert again.path == str(moved)
-    rows = cache._conn.execute("SELECT path FROM hash_cache").fetchall()
-    assert rows == [(str(moved),)]  # the path is remembered too
+    # one row per inode's content, whatever its path (the store keeps paths)
+    assert cache._conn.execute("SELECT count(*) FROM hash_cache").fetchone() == (1,)
 
 
 def test_rewrite_with_the_same_size_is_hashed_again(cache, model):
@@ -269,8 +269,9 @@ def test_a_file_name_that_is_not_utf8_is_hashed_and_cached(cache, tmp_path, no_r
 
 
 def test_hashes_are_kept_as_bytes_and_a_schema_2_cache_reads_the_same(tmp_path, model):
-    """Schema 3 keeps each hash as its bytes (half its hex, ~11 MB at 100,000 files); the
-    rows of an older cache are converted, and what ``lookup`` gives never changes."""
+    """Schema 3 keeps each hash as its bytes (half its hex, ~11 MB at 100,000 files), 4
+    no path; the rows of an older cache are converted, and what ``lookup`` gives never
+    changes."""
     import sqlite3
 
     hashing = pack_module("hashing")
@@ -286,6 +287,7 @@ def test_hashes_are_kept_as_bytes_and_a_schema_2_cache_reads_the_same(tmp_path, 
         conn.execute("UPDATE hash_cache SET " + ", ".join(
             f"{c} = upper(hex({c}))" for c in ("sha256", "autov1", "autov2", "autov3", "crc32",
                                                "blake3")))  # fmt: skip
+        conn.execute("ALTER TABLE hash_cache ADD COLUMN path TEXT NOT NULL DEFAULT '/m/x'")
         conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'hash_cache'")
         assert isinstance(conn.execute("SELECT sha256 FROM hash_cache").fetchone()[0], str)
     with hashing.HashCache(db) as c:
@@ -294,3 +296,17 @@ def test_hashes_are_kept_as_bytes_and_a_schema_2_cache_reads_the_same(tmp_path, 
             c._conn.execute("SELECT rowid FROM hash_cache")
         assert c.lookup(first.identity) == first.hashes
         assert c.get_or_hash(model).bytes_read == 0
+
+
+def test_a_moved_then_rewritten_inode_leaves_no_stale_row(cache, model, tmp_path):
+    """A row is an inode's content: when the inode's content changes its old row goes,
+    whatever path the file had when it was hashed (schema 4 keeps no path)."""
+    cache.get_or_hash(model)
+    moved = tmp_path / "renamed.safetensors"
+    os.rename(model, moved)
+    before = os.stat(moved)
+    with open(moved, "r+b") as f:
+        f.write(b"rewritten")
+    os.utime(moved, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+    assert cache.get_or_hash(moved).bytes_read > 0
+    assert cache._conn.execute("SELECT count(*) FROM hash_cache").fetchone() == (1,)

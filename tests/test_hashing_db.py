@@ -113,7 +113,7 @@ def test_hash_cache_version_is_recorded(tmp_path):
     path = tmp_path / "x.sqlite"
     hashing.HashCache(path).close()
     conn = hashing.connect_db(path)
-    assert db.get_schema_version(conn, "hash_cache") == max(hashing.cache.MIGRATIONS) == 3
+    assert db.get_schema_version(conn, "hash_cache") == max(hashing.cache.MIGRATIONS) == 4
     conn.close()
 
 

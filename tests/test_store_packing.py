@@ -107,19 +107,24 @@ hashes_like = st.fixed_dictionaries(
 def test_pack_hashes_is_lossless(hashes):
     if hashes.get("AutoV2") == "SAME":
         hashes["AutoV2"] = hashes["SHA256"][:10]
-    assert packing.unpack_hashes(packing.pack_hashes(hashes)) == hashes
+    assert packing.unpack_hashes(packing.pack_hashes(hashes), hashes["SHA256"]) == hashes
 
 
-def test_a_scans_hashes_are_111_bytes_and_older_json_reads_as_before():
+def test_a_scans_hashes_are_79_bytes_and_older_rows_read_as_before():
     h = {"SHA256": "A1" * 32, "AutoV1": "486218C4", "AutoV2": "A1A1A1A1A1", "AutoV3": "B2" * 32,
          "CRC32": "34D57A0C", "BLAKE3": "C3" * 32}  # fmt: skip
     packed = packing.pack_hashes(h)
-    assert isinstance(packed, bytes) and len(packed) == 111 < len(json.dumps(h)) / 2.5
+    assert isinstance(packed, bytes) and len(packed) == 79 < len(json.dumps(h)) / 3.5
+    assert packing.unpack_hashes(packed, h["SHA256"]) == h  # the SHA256: the row's column
+    with_sha = b"\x01" + packed[1:7] + bytes.fromhex(h["SHA256"]) + packed[7:]  # first form
+    assert packing.unpack_hashes(with_sha) == h
     assert packing.unpack_hashes(json.dumps(h)) == h
     assert packing.pack_hashes(None) is None and packing.unpack_hashes(None) is None
-    for damaged in (packed[:-1], packed + b"\x00", b"\x07" + packed[1:], b""):
+    for damaged, row_sha in ((packed[:-1], h["SHA256"]), (packed + b"\x00", h["SHA256"]),
+                         (b"\x07" + packed[1:], h["SHA256"]), (b"", None), (packed, None),
+                         (packed, "not a hash")):  # fmt: skip
         with pytest.raises(ValueError):
-            packing.unpack_hashes(damaged)
+            packing.unpack_hashes(damaged, row_sha)
 
 
 def test_the_store_keeps_hashes_and_says_when_they_are_damaged(tmp_path):
@@ -240,7 +245,7 @@ def test_what_the_dropped_indexes_served_still_walks_an_index(tmp_path):
         for sql in (
             "SELECT path FROM files WHERE missing IN (0, 1) AND folder = 'loras' "
             "AND name = 'a' ORDER BY missing, last_seen DESC LIMIT 1",
-            "DELETE FROM hash_cache WHERE dev = 1 AND ino = 2 AND path = 'x'",
+            "DELETE FROM hash_cache WHERE dev = 1 AND ino = 2 AND (size, mtime_ns) != (3, 4)",
         )
     ]
     assert "files_missing_folder_name (missing=? AND folder=? AND name=?)" in plans[0]

@@ -104,7 +104,17 @@ SAVED = [
     {**rich(3), "model_id": None, "matched_by": "sidecar"},  # no model id: all inline
     {"model_name": "Partial", "matched_by": "manual"},  # a partial info keeps its keys
     {**rich(5), "images": [], "creator": None, "file": None},
+    # the thumbnail candidates are not the first images (levels 1, 4, 0): all kept in details
+    {**rich(6), "images": [{**rich(6)["images"][0], "nsfw_level": v} for v in (1, 4, 0)]},
 ]
+
+
+def test_the_details_keep_only_the_images_after_the_briefs():
+    brief, details, _model_id, _model = parts.split_info(SAVED[0])
+    kept = pack_module("nodes.store.packing").unpack(details)
+    assert "images" not in kept
+    assert kept["images after the brief's"] == SAVED[0]["images"][2:]  # levels 4, 1 in brief
+    assert parts.join_info(brief, details, None)[0]["images"] == SAVED[0]["images"]
 
 
 def test_rich_infos_come_back_as_saved_full_and_brief(store):
@@ -125,7 +135,7 @@ def test_rich_infos_come_back_as_saved_full_and_brief(store):
     assert [views.brief_record(r) for r in brief] == [views.brief_record(r) for r in full]
     assert infos_of(brief) == {n: parts.brief_info(i) for n, i in want.items()}
     paged = store.page(Query(limit=2, sort="-downloads"), full=False)[0]
-    assert [r["name"] for r in paged] == ["f5.safetensors", "f3.safetensors"]
+    assert [r["name"] for r in paged] == ["f6.safetensors", "f5.safetensors"]
     assert all(r["warnings"] == [] for r in full + brief)
 
 

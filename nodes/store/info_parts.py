@@ -7,7 +7,8 @@ the brief listing reads only what it shows.
   thumbnail candidates (``thumbnail_images``). The one definition of both: the store writes
   it, ``nodes/comfy/record_views.py`` trims a record with the same rule.
 - ``details`` (``lookups.details``, packed): the version's details-only
-  values, and ``images`` when the brief kept fewer than all.
+  values, and the images the brief did not keep (only those after the brief's when the
+  brief's are the first ones, as they nearly always are: the thumbnail is not kept twice).
 - the model part (``civitai_models.data`` keyed by CivitAI's model id, compressed): the
   ``MODEL_KEYS`` every version of one model shares (the description is most of an info's
   bytes), written once per model: the last answer wins, but a None never erases a stored
@@ -29,6 +30,7 @@ DETAIL_KEYS = ("description", "version_description", "creator", "file")
 MODEL_KEYS = ("description", "creator")
 
 _ABSENT = "absent keys"  # in details: keys the saved info did not have
+_MORE_IMAGES = "images after the brief's"  # in details: the images after the brief's own
 UNREADABLE = (
     "The stored CivitAI details of this file cannot be read (the store's copy is damaged); "
     "identify it again to fetch them."
@@ -79,8 +81,10 @@ def split_info(
     inline = DETAIL_KEYS if model_id is None else tuple(k for k in DETAIL_KEYS
                                                         if k not in MODEL_KEYS)  # fmt: skip
     details = {key: info.get(key) for key in inline}
-    if info.get("images") != brief["images"]:
-        details["images"] = info.get("images")
+    images, shown = info.get("images"), brief["images"]
+    if images != shown:  # the brief holds the first image(s): the details only the rest
+        prefix = isinstance(images, list) and images[: len(shown)] == shown
+        details[_MORE_IMAGES if prefix else "images"] = images[len(shown) :] if prefix else images
     absent = [key for key in ("images", *DETAIL_KEYS) if key not in info]
     if absent:  # a partial info (tests, old sidecars) comes back without the keys it lacked
         details[_ABSENT] = absent
@@ -115,7 +119,10 @@ def join_info(brief: str | None, details, model, *, full: bool = True):
     except ValueError:
         return info, UNREADABLE
     absent = parts.pop(_ABSENT, None) or ()
+    more = parts.pop(_MORE_IMAGES, None)
     info.update(parts)  # the keys are all in the brief already: their order stays
+    if isinstance(more, list):
+        info["images"] = [*(info.get("images") or []), *more]
     for key in absent:
         info.pop(key, None)
     return info, None

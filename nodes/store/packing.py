@@ -10,10 +10,11 @@ store's 300 MB).
   written without one (schemas 6 and 7) reads as before, and a stream that names a
   dictionary this pack does not have is damaged, never misread. ``DICTIONARY`` must never
   change: a new one gets a new entry in ``_DICTIONARIES`` (a test keeps a packed part).
-- ``pack_hashes`` / ``unpack_hashes``: a file's hashes (``files.hashes``) as 110 bytes
-  instead of ~300 of JSON: uppercase hex as bytes, AutoV2 (the first 10 characters of
-  the SHA256, by CivitAI's definition) not stored twice. Hashes of any other shape stay
-  JSON text, and JSON text (older rows) reads as before.
+- ``pack_hashes`` / ``unpack_hashes``: a file's hashes (``files.hashes``) as 79 bytes
+  instead of ~300 of JSON: uppercase hex as bytes, the SHA256 (the row's own column) and
+  AutoV2 (its first 10 characters, by CivitAI's definition) not stored twice. Hashes of
+  any other shape stay JSON text; JSON text and schema 8's first form (with the SHA256)
+  read as before.
 """
 
 import collections
@@ -172,7 +173,9 @@ _HEX = "0123456789ABCDEF"
 _HASH_FIELDS = (("SHA256", 32), ("AutoV1", 4), ("AutoV3", 32), ("CRC32", 4), ("BLAKE3", 32))
 _KEYS = ("SHA256", "AutoV1", "AutoV2", "AutoV3", "CRC32", "BLAKE3")
 _ABSENT, _NONE, _VALUE = 0, 1, 2
-_PACKED = 1  # the first byte of a packed row (JSON text starts with "{")
+# the first byte of a packed row (JSON text starts with "{"): 1 holds the SHA256, 2 leaves
+# it to the row's own sha256 column (files.sha256, written with it)
+_PACKED, _KEYED = 1, 2
 
 
 def _is_hex(value, chars: int) -> bool:
@@ -181,7 +184,8 @@ def _is_hex(value, chars: int) -> bool:
 
 def pack_hashes(hashes: dict | None):
     """``files.hashes``: bytes for the hashes a scan computes (uppercase hex of their fixed
-    widths, AutoV2 the SHA256's first 10), JSON text for anything else, None for None."""
+    widths; the SHA256 is the row's sha256 column, AutoV2 its first 10 characters), JSON
+    text for anything else, None for None. ``unpack_hashes`` needs the SHA256 back."""
     if not hashes:
         return json.dumps(hashes) if hashes == {} else None
     sha = hashes.get("SHA256")
@@ -203,11 +207,12 @@ def pack_hashes(hashes: dict | None):
     if v2 is not _ABSENT and v2 is not None and v2 != sha[:10]:
         return json.dumps(hashes)
     marks.append(_ABSENT if v2 is _ABSENT else _NONE if v2 is None else _VALUE)
-    return bytes([_PACKED, *marks]) + b"".join(body)
+    return bytes([_KEYED, *marks]) + b"".join(body[1:])  # body[0]: the SHA256
 
 
-def unpack_hashes(stored) -> dict | None:
-    """The hashes ``pack_hashes`` stored (bytes or JSON text); ValueError when damaged."""
+def unpack_hashes(stored, sha256: str | None = None) -> dict | None:
+    """The hashes ``pack_hashes`` stored (bytes or JSON text), ``sha256`` the row's own
+    column; ValueError when damaged (or packed without a SHA256 and none given)."""
     if stored is None:
         return None
     if isinstance(stored, str):
@@ -218,7 +223,11 @@ def unpack_hashes(stored) -> dict | None:
         return value if isinstance(value, dict) else None
     data = bytes(stored)
     marks, at, values = data[1:7], 7, {}
-    if data[:1] != bytes([_PACKED]) or len(marks) != 6:
+    if data[:1] == bytes([_KEYED]) and marks[:1] == bytes([_VALUE]):
+        if not _is_hex(sha256, 64):
+            raise ValueError("damaged hashes: the row has no SHA256 to go with them")
+        data = data[:7] + bytes.fromhex(sha256) + data[7:]
+    elif data[:1] != bytes([_PACKED]) or len(marks) != 6:
         raise ValueError("damaged hashes: not a packed row")
     for (key, width), mark in zip(_HASH_FIELDS, marks, strict=False):
         if mark == _VALUE:

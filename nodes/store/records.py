@@ -38,7 +38,7 @@ class FileRow:
         """None also when the stored hashes are damaged: the file is hashed again."""
         raw = self.loader(self.path) if self.loader is not None and self.sha256 else None
         try:
-            return unpack_hashes(raw) or None
+            return unpack_hashes(raw, self.sha256) or None
         except ValueError:
             return None
 
@@ -83,7 +83,8 @@ def record_columns(full: bool = True) -> str:
     only, never the compressed details nor the model row (info_parts.py)."""
     parts = "l.details, m.data" if full else "NULL, NULL"
     return f"""
-    f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, l.checked_at, l.brief, {parts},
+    f.path, f.folder, f.name, f.size, f.mtime_ns, f.hashes, f.sha256, l.checked_at, l.brief,
+    {parts},
     {STATUS_SQL} AS status,
     COALESCE(f.file_error, CASE WHEN l.status = 'error' THEN l.error END) AS error,
     f.detected
@@ -142,13 +143,13 @@ def lookup_columns(info: dict | None) -> dict:
 def row_to_record(row, include_path: bool = False, full: bool = True) -> dict:
     """A record from RECORD_COLUMNS (``full=False``: BRIEF_COLUMNS, the brief info). A
     damaged stored part never fails the listing: the record says so in ``warnings``."""
-    (path, folder, name, size, mtime_ns, hashes, checked_at, brief, details, model, status,
-     error, detected) = row  # fmt: skip
+    (path, folder, name, size, mtime_ns, hashes, sha256, checked_at, brief, details, model,
+     status, error, detected) = row  # fmt: skip
     civitai_info, problem = None, None
     if status == "identified":
         civitai_info, problem = join_info(brief, details, model, full=full)
     try:
-        hashes = unpack_hashes(hashes)
+        hashes = unpack_hashes(hashes, sha256)
     except ValueError:
         hashes, problem = None, problem or DAMAGED_HASHES
     record = {
