@@ -204,3 +204,23 @@ def test_the_index_that_kept_its_own_copy_is_replaced(tmp_path):
     assert keys_of(store.page(Query(q="anime", limit=100))[0]) == want and want
     integrity_ok(store)
     store.close()
+
+
+def test_a_searchs_total_is_its_rows_and_is_counted_once(seeded):
+    """A total with ``q`` and menu filters comes from the search's facet groups (kept
+    until the store changes): the same number as its rows, and a second page, the facets
+    and another menu value under the same search count nothing again."""
+    lister = seeded.lister
+    for q in ("anime", "ink ink", "_0001", "v2.0", "nothing"):
+        for filters in ({}, {"category": "loras"}, {"status": "identified", "base_model": "Pony"}):
+            query = Query(q=q, filters=filters)
+            assert lister.total(query) == len(lister.rows(query)[0]), (q, filters)
+    lister.facets(Query(q="style"))  # the panel asks the facets of its search
+    statements = []
+    lister.conn.set_trace_callback(statements.append)
+    try:
+        for category in ("loras", "checkpoints", None):
+            lister.total(Query(q="style", filters={"category": category}, offset=50))
+    finally:
+        lister.conn.set_trace_callback(None)
+    assert not [s for s in statements if "COUNT(" in s or "GROUP BY" in s], statements

@@ -238,11 +238,14 @@ class Lister:
         return [r[:width] for r in fetched], nxt
 
     def total(self, query: Query) -> int:
-        """How many records match ``query``. Without ``q`` and with menu filters only
-        (FACETS), from the tallies (facets' ``total``): a status filter counted 100,000
-        files' statuses (~0.1-0.5 s) for every page the panel asked."""
+        """How many records match ``query``. With menu filters only (FACETS), facets'
+        ``total``: without ``q`` from the tallies (a status filter counted 100,000 files'
+        statuses, ~0.1-0.5 s, for every page the panel asked), with ``q`` from its groups,
+        kept until the store changes: the panel's facets for the same search, every further
+        page and a changed menu then count nothing again (a word matching 90,000 files:
+        ~70 ms a count)."""
         active = [k for k, v in (query.filters or {}).items() if v]
-        if not query.q and all(k in FACETS for k in active):
+        if all(k in FACETS for k in active):
             return self.facets(query)["total"]
         matching, params = self.matching(query)
         return self.conn.execute(f"SELECT COUNT(*) {matching}", params).fetchone()[0]
