@@ -82,9 +82,10 @@ def split_info(
                                                         if k not in MODEL_KEYS)  # fmt: skip
     details = {key: info.get(key) for key in inline}
     images, shown = info.get("images"), brief["images"]
-    if images != shown:  # the brief holds the first image(s): the details only the rest
-        prefix = isinstance(images, list) and images[: len(shown)] == shown
-        details[_MORE_IMAGES if prefix else "images"] = images[len(shown) :] if prefix else images
+    if isinstance(images, list) and images != shown and images[: len(shown)] == shown:
+        details[_MORE_IMAGES] = images[len(shown) :]  # the brief holds the first ones
+    elif images != shown:
+        details["images"] = images
     absent = [key for key in ("images", *DETAIL_KEYS) if key not in info]
     if absent:  # a partial info (tests, old sidecars) comes back without the keys it lacked
         details[_ABSENT] = absent
@@ -159,9 +160,8 @@ def prose_dictionary(conn) -> bytes:
     row = row.fetchone()
     if row is not None:
         data = registered(row[0])
-        if data is None:
-            (data,) = conn.execute("SELECT data FROM packing_dictionaries WHERE dict_id = ?",
-                                   (row[0],)).fetchone()  # fmt: skip
+        if data is None:  # learned by another process since this one opened the store
+            data = _stored_dictionary(conn, row[0])
             register(data)
         return data
     enough = conn.execute("SELECT 1 FROM civitai_models LIMIT 1 OFFSET ?", (LEARN_FROM - 1,))
@@ -197,10 +197,14 @@ def learned_dictionary(db_path: str, dict_id: int) -> bytes | None:
     except sqlite3.Error:
         return None
     try:
-        row = conn.execute("SELECT data FROM packing_dictionaries WHERE dict_id = ?", (dict_id,))
-        row = row.fetchone()
+        return _stored_dictionary(conn, dict_id)
     except sqlite3.Error:
-        row = None
+        return None
     finally:
         conn.close()
+
+
+def _stored_dictionary(conn, dict_id: int) -> bytes | None:
+    row = conn.execute("SELECT data FROM packing_dictionaries WHERE dict_id = ?", (dict_id,))
+    row = row.fetchone()
     return row[0] if row else None

@@ -91,14 +91,14 @@ class ModelStore:
     def file_row(self, known: tuple) -> FileRow:
         path, dev, ino, size, mtime_ns, sha, folder, name, error, missing, last_seen = known[:11]
         return FileRow(path, folder, name, (dev, ino, size, mtime_ns), sha, error,
-                       bool(missing), self._hashes_json, last_seen)  # fmt: skip
+                       bool(missing), self._stored_hashes, last_seen)  # fmt: skip
 
     def get_path(self, path: str) -> FileRow | None:
         r = self._conn.execute(f"SELECT {KNOWN_COLUMNS} FROM files WHERE path = ?", (path,))
         r = r.fetchone()
         return self.file_row(r) if r else None
 
-    def _hashes_json(self, path: str) -> str | None:
+    def _stored_hashes(self, path: str) -> bytes | str | None:
         row = self._conn.execute("SELECT hashes FROM files WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None
 
@@ -249,10 +249,6 @@ class ModelStore:
             matched_by = matched_by or civitai_info.get("matched_by")
         columns = lookup_columns(civitai_info)
         with transaction(self._conn):
-            prose = prose_dictionary(self._conn) if civitai_info is not None else None
-            brief, details, model_id, model = (
-                split_info(civitai_info, prose) if prose is not None else (None,) * 4
-            )
             row = self._conn.execute(
                 "SELECT status FROM lookups WHERE sha256 = ?", (sha256,)
             ).fetchone()
@@ -269,7 +265,11 @@ class ModelStore:
                 self._conn.execute(
                     "UPDATE lookups SET attempts = attempts + 1 WHERE sha256 = ?", (sha256,)
                 )
-            else:
+            else:  # packed only when written (the prose dictionary: under the write lock)
+                prose = prose_dictionary(self._conn) if civitai_info is not None else None
+                brief, details, model_id, model = (
+                    split_info(civitai_info, prose) if prose is not None else (None,) * 4
+                )
                 self._conn.execute(
                     "INSERT INTO lookups (sha256, status, brief, details, model_id, error, "
                     "error_kind, checked_at, retry_after, matched_by, attempts, base_model, "

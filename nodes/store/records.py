@@ -30,7 +30,7 @@ class FileRow:
     sha256: str | None
     file_error: str | None
     missing: bool
-    loader: object = field(default=None, repr=False, compare=False)  # path → hashes JSON
+    loader: object = field(default=None, repr=False, compare=False)  # path → stored hashes
     last_seen: str | None = field(default=None, compare=False)
 
     @cached_property
